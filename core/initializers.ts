@@ -1,4 +1,9 @@
 import type { BiasSpec, Framework, InitScheme, InitSpec } from './ir';
+import { erfc, normalCdf, normalPdf } from './theory/special';
+
+// Re-exported so existing importers of `erfc` from this module keep working; the implementation (Cody, ~1e-16)
+// lives with the rest of the special functions.
+export { erfc };
 
 /**
  * Standard deviation of N(0, 1) truncated to [-2, 2]. Keras divides its truncated-normal std by this so the
@@ -42,34 +47,6 @@ function fanFor(mode: InitSpec['mode'], fanIn: number | null, fanOut: number | n
     case 'fan_avg':
       return fanIn !== null && fanOut !== null ? (fanIn + fanOut) / 2 : null;
   }
-}
-
-const SQRT2 = Math.SQRT2;
-function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-}
-function normalCdf(x: number): number {
-  return 0.5 * erfc(-x / SQRT2);
-}
-
-/** Complementary error function, |relative error| < 1.2e-7 (Numerical Recipes erfcc, Chebyshev fit). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }
 
 /** Variance of N(mean, std^2) truncated to [a, b] (absolute bounds, as PyTorch trunc_normal_). */
@@ -197,10 +174,16 @@ export function resolveInitVariances(spec: InitSpec, fanIn: number | null, fanOu
   return spec;
 }
 
-/** The framework default weight init for dense / conv layers. */
+/**
+ * The framework default weight init for dense / conv layers: PyTorch kaiming_uniform(a = sqrt 5), Keras
+ * glorot_uniform, tfjs-layers glorotNormal (a truncated normal without the 0.8796 correction).
+ */
 export function defaultInit(framework: Framework): InitSpec {
   if (framework === 'pytorch') {
     return { scheme: 'pytorch_default', framework, distribution: 'uniform', explicit: false, weightVariance: null, sigmaW2: null };
+  }
+  if (framework === 'tfjs') {
+    return { scheme: 'glorot_normal', framework, distribution: 'truncated_normal', mode: 'fan_avg', scale: 1, explicit: false, weightVariance: null, sigmaW2: null };
   }
   return {
     scheme: 'glorot_uniform',

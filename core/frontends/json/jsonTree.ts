@@ -1,0 +1,210 @@
+import { parseTree, printParseErrorCode } from 'jsonc-parser';
+import type { Node, ParseError } from 'jsonc-parser';
+
+/**
+ * Parsing and typed read access to the jsonc-parser tree. The front end reads values straight off the tree (not
+ * off `JSON.parse` output) so every value it uses still has its offset for ranges and quick fixes.
+ */
+
+/** Deepest bracket nesting accepted. jsonc-parser recurses per level and overflows the stack near 20,000. */
+export const MAX_JSON_DEPTH = 512;
+
+/** Result of parsing: the tree, or the first syntax error with its offset. */
+export type ParsedJson =
+  | { ok: true; root: Node }
+  | { ok: false; message: string; offset: number; length: number };
+
+const ERROR_TEXT: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'property name expected',
+  ValueExpected: 'value expected',
+  ColonExpected: "':' expected",
+  CommaExpected: "',' expected",
+  CloseBraceExpected: "'}' expected",
+  CloseBracketExpected: "']' expected",
+  EndOfFileExpected: 'end of file expected (extra text after the JSON value)',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+/** Offset of the first bracket deeper than `limit`, or -1. Strings are skipped so brackets in names do not count. */
+function firstTooDeep(text: string, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return i;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Python's json.dumps (which Keras's to_json uses) writes float('inf') / float('nan') as bare Infinity / NaN, which
+ * strict JSON rejects. Outside strings they are blanked to `[]` plus spaces: same length, so every offset and range
+ * stays exact, and a non-number where a number was expected reads as "not given".
+ */
+function blankNonFiniteLiterals(text: string): string {
+  if (!/Infinity|NaN/.test(text)) return text;
+  const NON_FINITE = /-?Infinity|NaN/y; // sticky: matches only at lastIndex, so each test is O(1)
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+    } else if (c === 45 /* - */ || c === 73 /* I */ || c === 78 /* N */) {
+      NON_FINITE.lastIndex = i;
+      const m = NON_FINITE.exec(text);
+      if (m) {
+        out += text.slice(last, i) + '[]' + ' '.repeat(m[0].length - 2);
+        i += m[0].length - 1;
+        last = i + 1;
+      }
+    }
+  }
+  return out + text.slice(last);
+}
+
+/** Parse strict JSON (no comments, no trailing commas: what Keras and tfjs write). Never throws. */
+export function parseJsonTree(source: string): ParsedJson {
+  const text = blankNonFiniteLiterals(source);
+  const deep = firstTooDeep(text, MAX_JSON_DEPTH);
+  if (deep >= 0) {
+    return { ok: false, message: `nesting deeper than ${MAX_JSON_DEPTH} levels`, offset: deep, length: 1 };
+  }
+  const errors: ParseError[] = [];
+  let root: Node | undefined;
+  try {
+    root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  } catch (err) {
+    return { ok: false, message: `cannot be parsed (${String(err)})`, offset: 0, length: 0 };
+  }
+  if (errors.length > 0 || root === undefined) {
+    const first = errors[0] ?? { error: 4, offset: 0, length: 0 };
+    let message = ERROR_TEXT[printParseErrorCode(first.error)] ?? printParseErrorCode(first.error);
+    if (first.offset >= text.trimEnd().length) message += ' (the file ends early: is it truncated?)';
+    return { ok: false, message, offset: first.offset, length: first.length };
+  }
+  return { ok: true, root };
+}
+
+/** The value node of property `key` of an object node, or undefined. */
+export function prop(node: Node | undefined, key: string): Node | undefined {
+  if (!node || node.type !== 'object' || !node.children) return undefined;
+  for (const p of node.children) {
+    const k = p.children?.[0];
+    if (k && k.value === key) return p.children?.[1];
+  }
+  return undefined;
+}
+
+/** True when the node is a JSON object. */
+export function isObject(node: Node | undefined): node is Node {
+  return node !== undefined && node.type === 'object';
+}
+
+/** True when the property is absent or JSON null (Keras writes null for "not set"). */
+export function isNullish(node: Node | undefined): boolean {
+  return node === undefined || node.type === 'null';
+}
+
+/** A string value, or null for any other type. */
+export function stringOf(node: Node | undefined): string | null {
+  return node && node.type === 'string' ? (node.value as string) : null;
+}
+
+/** A number value, or null for any other type. */
+export function numberOf(node: Node | undefined): number | null {
+  return node && node.type === 'number' && Number.isFinite(node.value) ? (node.value as number) : null;
+}
+
+/** A boolean value, or null for any other type. */
+export function boolOf(node: Node | undefined): boolean | null {
+  return node && node.type === 'boolean' ? (node.value as boolean) : null;
+}
+
+/** The items of an array node, or null when it is not an array. */
+export function itemsOf(node: Node | undefined): Node[] | null {
+  return node && node.type === 'array' ? (node.children ?? []) : null;
+}
+
+/** A shape such as `[null, 28, 28, 1]`: numbers and nulls; null when any item is something else. */
+export function shapeOf(node: Node | undefined): (number | null)[] | null {
+  const items = itemsOf(node);
+  if (!items) return null;
+  const out: (number | null)[] = [];
+  for (const item of items) {
+    if (item.type === 'null') out.push(null);
+    else if (item.type === 'number' && Number.isInteger(item.value) && item.value >= 0) out.push(item.value);
+    else return null;
+  }
+  return out;
+}
+
+/**
+ * An integer or a tuple of integers as Keras writes `kernel_size`, `strides`, `pool_size`: `3` or `[3, 3]`.
+ * Returns `dims` entries (a scalar is repeated), or null when it is not that.
+ */
+export function intTupleOf(node: Node | undefined, dims: number): number[] | null {
+  const n = numberOf(node);
+  if (n !== null) return Number.isInteger(n) && n > 0 ? new Array<number>(dims).fill(n) : null;
+  const items = itemsOf(node);
+  if (!items || items.length === 0) return null;
+  const values = items.map((i) => numberOf(i));
+  if (values.some((v) => v === null || !Number.isInteger(v) || v <= 0)) return null;
+  const ints = values as number[];
+  if (ints.length === dims) return ints;
+  return ints.length === 1 ? new Array<number>(dims).fill(ints[0]) : null;
+}
+
+/** A short printable form of a node's value for messages ("abc", 3, [..]). */
+export function describeValue(node: Node | undefined): string {
+  if (!node) return 'missing';
+  switch (node.type) {
+    case 'string':
+      return JSON.stringify(node.value);
+    case 'number':
+    case 'boolean':
+      return String(node.value);
+    case 'null':
+      return 'null';
+    default:
+      return node.type === 'array' ? 'an array' : 'an object';
+  }
+}
+
+/** The first present property among `keys` (current name first, then Keras 1 / tfjs spellings). */
+export function propAny(node: Node | undefined, ...keys: string[]): Node | undefined {
+  for (const k of keys) {
+    const v = prop(node, k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** A positive integer value (units, filters), else null. */
+export function positiveIntOf(node: Node | undefined): number | null {
+  const n = numberOf(node);
+  return n !== null && Number.isInteger(n) && n > 0 ? n : null;
+}

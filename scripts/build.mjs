@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Bundles the three entry points with esbuild and copies the parser WASM next to them:
+//   dist/extension.js  VS Code host (Node, cjs, `vscode` external; no tfjs on the start-up path)
+//   dist/cli.js        `normlens` command line (Node, cjs)
+//   dist/webview.js    dashboard + WebGL probe runtime (browser, iife)   [when webview/main.ts exists]
+// Flags: --watch, --minify (default on for the extension and webview), --metafile (writes dist/meta-*.json).
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const metafile = process.argv.includes('--metafile');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+// The Python grammar and the tree-sitter runtime ship as WASM; the bundles load them from dist/.
+for (const wasm of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
+  copyFileSync(require.resolve(wasm), join(dist, wasm.split('/').pop()));
+}
+
+// jsonc-parser's `main` is a UMD build that esbuild cannot follow; its ES module entry bundles cleanly.
+const common = { bundle: true, mainFields: ['module', 'main'], sourcemap: 'linked', logLevel: 'warning', metafile, absWorkingDir: root };
+const builds = [
+  { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], minify: true },
+  { ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
+].filter((b) => existsSync(join(root, b.entryPoints[0])));
+
+const { writeFileSync } = await import('node:fs');
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log(`watching ${builds.length} bundles`);
+} else {
+  const t0 = Date.now();
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (metafile) results.forEach((r, i) => writeFileSync(join(dist, `meta-${i}.json`), JSON.stringify(r.metafile)));
+  console.log(`built ${builds.map((b) => b.outfile).join(', ')} in ${Date.now() - t0} ms`);
+}
