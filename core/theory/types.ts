@@ -14,6 +14,11 @@ export interface SeluLayerCheck {
   violations: string[];
   /** Spectral norm of the Jacobian of g at the incoming (mu, nu). */
   jacobianNorm: number;
+  /**
+   * Variance a deep stack of such layers settles at (mean-field, t = tau E[x^2]; 0 when it collapses), null
+   * when the iteration did not converge. 1 for tau = 1.
+   */
+  varianceFixedPoint?: number | null;
 }
 
 /** What a suggested initializer would do for this layer. */
@@ -24,6 +29,10 @@ export interface InitSuggestion {
   /** sigma_w^2 that puts the layer exactly at the fixed point / edge of chaos. */
   criticalSigmaW2: number;
   reason: string;
+  /** For scheme 'variance_scaling': the scale (mode fan_in, normal distribution) that realises sigmaW2. */
+  scale?: number;
+  /** PyTorch gain with kaiming_normal_(mode='fan_in') / variance scaling: sqrt(sigmaW2). */
+  gain?: number;
 }
 
 /** Predicted statistics at initialization for one layer's output. */
@@ -48,6 +57,8 @@ export interface LayerPrediction {
   suggestion: InitSuggestion | null;
   /** Set when the layer could not be predicted (unresolved width, unknown init); the numbers are then carried over. */
   unknown: string | null;
+  /** Assumptions and approximations made for this layer (Gaussian approximation, pooling model, weight norm). */
+  notes?: string[];
 }
 
 export interface ModelPrediction {
@@ -64,4 +75,9 @@ export interface PredictOptions {
   /** Statistics of the input features (default standardized: mean 0, variance 1). */
   inputMean?: number;
   inputVariance?: number;
+  /**
+   * Correlation assumed between the values of one pooling window (0 = independent, the default: the largest
+   * change pooling can make; 1 = identical neighbours: pooling is the identity). See core/theory/pooling.ts.
+   */
+  poolCorrelation?: number;
 }
