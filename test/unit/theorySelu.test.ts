@@ -182,3 +182,15 @@ test('inverted dropout keeps the mean and divides the second moment by q', () =>
   close(d.variance, 1.25 / 0.8 - 0.25, 1e-15);
   close(d.gradGain, 1 / 0.8, 1e-15);
 });
+
+test('tfjs-layers 4.22 AlphaDropout defect (dropped units at +1.758) is what reference.md measured; ours is not it', () => {
+  // reference.md: the sign error makes the output mean +0.169 / +0.327 / +0.621 at rate 0.05 / 0.1 / 0.2 (sampled).
+  const measured: [number, number][] = [[0.05, 0.169], [0.1, 0.327], [0.2, 0.621]];
+  for (const [rate, mean] of measured) {
+    const { keep, alphaPrime, a, b } = alphaDropoutAffine(rate);
+    const defective = a * (1 - keep) * -alphaPrime + b; // input mean 0, dropped units at +|alpha'|
+    const correct = a * (1 - keep) * alphaPrime + b;
+    assert.ok(Math.abs(defective - mean) < 0.005, `rate ${rate}: defective mean ${defective} vs reference ${mean}`);
+    assert.ok(Math.abs(correct) < 1e-12, `rate ${rate}: our mean ${correct}`);
+  }
+});
