@@ -205,6 +205,29 @@ export interface Layer {
   range: SourceRange;
   /** Second range where it is used in forward() (PyTorch class models), if different from the definition. */
   useRange?: SourceRange;
+  /**
+   * PyTorch: a Python expression that names this module after construction ("self.fc1", "self.layers[2]",
+   * "model[0]"), so a quick fix can write `nn.init.kaiming_normal_(<target>.weight, ...)`. Absent when only a
+   * loop over `.modules()` can reach it (layers built in comprehensions).
+   */
+  initTarget?: string;
+}
+
+/**
+ * PyTorch: where a quick fix may insert init statements for a whole model: after the line that finishes building
+ * it (end of `__init__` for class models, after the `nn.Sequential(...)` statement otherwise).
+ */
+export interface InitAnchor {
+  /** 0-based line after which statements are inserted. */
+  insertAfterLine: number;
+  /** Indentation of the inserted statements. */
+  indent: string;
+  /** Expression for the model inside that scope: "self" in `__init__`, the variable name otherwise. */
+  moduleExpr: string;
+  /** How the file reaches torch.nn.init: "nn.init", "torch.nn.init" or "init" (from `from torch.nn import init`). */
+  initModule: string;
+  /** How the file names torch.nn, for isinstance checks: "nn", "torch.nn". */
+  nnModule: string;
 }
 
 export interface PartialReason {
@@ -236,6 +259,8 @@ export interface Model {
   layers: Layer[];
   /** Everything that made the description incomplete. Empty means fully resolved. */
   partial: PartialReason[];
+  /** PyTorch only: where init statements for this model can go (quick fixes). */
+  initAnchor?: InitAnchor;
 }
 
 /** `# normlens: key=value, ...` / `// normlens:` pins, parsed from comments. */

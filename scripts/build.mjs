@@ -23,12 +23,25 @@ for (const wasm of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree
 }
 
 // jsonc-parser's `main` is a UMD build that esbuild cannot follow; its ES module entry bundles cleanly.
+// web-tree-sitter's ES build calls createRequire(import.meta.url); in a CommonJS bundle that must be this file's URL.
+const nodeCjs = {
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  // The WASM files are loaded at run time from dist/ (or node_modules in a checkout), never bundled.
+  external: ['vscode', '*.wasm'],
+};
 const common = { bundle: true, mainFields: ['module', 'main'], sourcemap: 'linked', logLevel: 'warning', metafile, absWorkingDir: root };
 const builds = [
-  { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], minify: true },
-  { ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', minify: true, ...nodeCjs },
+  { ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', ...nodeCjs },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
 ].filter((b) => existsSync(join(root, b.entryPoints[0])));
+// --only extension,cli: build a subset (for example while another entry point is being written).
+const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+if (onlyArg) {
+  const names = onlyArg.slice('--only='.length).split(',');
+  builds.splice(0, builds.length, ...builds.filter((b) => names.some((n) => b.outfile === `dist/${n}.js`)));
+}
 
 const { writeFileSync } = await import('node:fs');
 if (watch) {
