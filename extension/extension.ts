@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import { NormLensCodeActions } from './codeActions';
+import { CodeLensController } from './codeLens';
+import { registerCommands } from './commands';
+import { Ctx } from './ctx';
+import { DashboardViewProvider } from './dashboard';
+import { DiagnosticsController } from './diagnostics';
+import { FileTracker } from './fileTracker';
+import { NormLensHover } from './hover';
+import { StatusBarController } from './statusBar';
+
+const MODEL_FILES: vscode.DocumentSelector = [{ language: 'python' }, { language: 'json' }, { pattern: '**/*.json' }];
+
+/** Public surface returned from activate(), used by the end-to-end tests inside the extension host. */
+export interface NormLensApi {
+  ctx: Ctx;
+  activationMs: number;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<NormLensApi> {
+  const t0 = performance.now();
+  try {
+    const ctx = new Ctx(context);
+    context.subscriptions.push(ctx);
+    const docs = vscode.Uri.joinPath(context.extensionUri, 'docs', 'findings.md');
+    const diagnostics = ctx.push(new DiagnosticsController(ctx.service, ctx.config, docs));
+    const lenses = ctx.push(new CodeLensController(ctx.service, ctx.config.codeLens));
+    ctx.push(vscode.languages.registerCodeActionsProvider(MODEL_FILES, new NormLensCodeActions(ctx.service), NormLensCodeActions.metadata));
+    ctx.push(vscode.languages.registerHoverProvider(MODEL_FILES, new NormLensHover(ctx.service)));
+    ctx.push(new StatusBarController(ctx.service));
+    ctx.push(vscode.window.registerWebviewViewProvider(DashboardViewProvider.viewId, ctx.push(new DashboardViewProvider(context.extensionUri, ctx.service))));
+    registerCommands(ctx);
+    const tracker = ctx.push(new FileTracker(ctx.service, ctx.config, ctx.log));
+    ctx.onConfig((c) => {
+      lenses.setEnabled(c.codeLens);
+      diagnostics.setConfig(c);
+      tracker.setConfig(c);
+    });
+    const activationMs = performance.now() - t0;
+    ctx.log.info(`NormLens activated in ${activationMs.toFixed(1)} ms`);
+    return { ctx, activationMs };
+  } catch (err) {
+    void vscode.window.showErrorMessage(`NormLens failed to activate: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
