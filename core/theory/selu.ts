@@ -5,6 +5,7 @@
  */
 import { erfc, expErfc } from './special';
 import { normalExpectations } from './quadrature';
+import { memoize } from './memo';
 
 /** SELU alpha_01 (reference.md literal). */
 export const SELU_ALPHA = 1.6732632423543772848170429916717;
@@ -206,8 +207,17 @@ export interface SeluIterationOptions {
   collapseThreshold?: number;
 }
 
-/** Iterates the variance of a deep SELU stack with weight scale tau (omega = 0), starting from unit variance. */
+/**
+ * Iterates the variance of a deep SELU stack with weight scale tau (omega = 0), starting from unit variance.
+ * Memoised: near the collapse the iteration takes thousands of steps, and every layer of a model asks for its tau.
+ */
 export function seluFixedPointIteration(tau: number, options: SeluIterationOptions = {}): SeluFixedPoint {
+  return { ...memoFixedPoint(tau, options) };
+}
+
+const memoFixedPoint = memoize(iterateFixedPoint, (tau, o) => `${tau}|${o.convention}|${o.start}|${o.tolerance}|${o.maxIterations}|${o.collapseThreshold}`);
+
+function iterateFixedPoint(tau: number, options: SeluIterationOptions): SeluFixedPoint {
   const convention = options.convention ?? 'variance';
   const tol = options.tolerance ?? 1e-14;
   const maxIterations = options.maxIterations ?? 100000;

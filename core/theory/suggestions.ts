@@ -9,10 +9,7 @@ import type { ActivationModel } from './activations';
 import { asymptoticCriticalSigmaW2, criticalSigmaW2 } from './meanField';
 import { saturationProbability } from './saturation';
 import { seluFixedPointIteration } from './selu';
-import { memoize } from './memo';
 
-/** The SELU fixed point for a tau: iterating the map to convergence costs ~1 ms; layers share their tau. */
-const seluFixedPointOf = memoize((tau: number) => seluFixedPointIteration(tau, { convention: 'secondMoment' }), (tau) => String(tau));
 
 /** Within this relative distance a named scheme (lecun 1, he 2) is suggested instead of a bespoke scale. */
 const NAMED_TOLERANCE = 0.01;
@@ -61,7 +58,7 @@ export function suggestInit(
     const s = schemeFor(1, framework);
     let effect = '';
     if (current !== null && current > 0 && Math.abs(current - 1) > 1e-12) {
-      const fp = seluFixedPointOf(current);
+      const fp = seluFixedPointIteration(current, { convention: 'secondMoment' });
       effect = fp.collapsed
         ? `; with tau = ${fmt(current)} the variance collapses to 0 with depth`
         : fp.converged
