@@ -40,8 +40,10 @@ export async function extensionBench(): Promise<BenchRow[]> {
   }
   const bundleKb = statSync(join(root, 'dist', 'extension.js')).size / 1024;
   return [
-    { name: `save -> diagnostics, ${metrics.layers} layers (median, in host)`, value: metrics.saveToDiagnosticsMedianMs, unit: 'ms' },
-    { name: `save -> updated CodeLens, ${metrics.layers} layers (median, in host)`, value: metrics.saveToLensMedianMs, unit: 'ms', goal: '< 150', note: `max ${metrics.saveToLensMaxMs} ms` },
+    { name: 'save I/O: doc.save() until onDidSave (code-server remote fs)', value: metrics.saveIoMedianMs, unit: 'ms' },
+    { name: `saved -> diagnostics, ${metrics.layers} layers (median, in host)`, value: metrics.saveToDiagnosticsMedianMs, unit: 'ms' },
+    { name: `saved -> updated CodeLens, ${metrics.layers} layers (median, in host)`, value: metrics.saveToLensMedianMs, unit: 'ms', goal: '< 150', note: `max ${metrics.saveToLensMaxMs} ms` },
+    { name: 'CodeLens provider alone (median)', value: metrics.lensProviderMedianMs, unit: 'ms' },
     { name: 'analysis inside the extension host (median)', value: metrics.analysisInHostMedianMs, unit: 'ms' },
     { name: 'activate() (no parser load: lazy)', value: metrics.activationMs, unit: 'ms' },
     { name: 'host bundle dist/extension.js', value: bundleKb, unit: 'KiB', note: 'minified; parser WASM loaded on first model file' },

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { FileAnalysis } from '../core/analyzer';
 import { layerLenses, modelLensText } from '../core/presentation/lenses';
 import type { AnalysisService } from './analysisService';
 import { allInitEdits } from './codeActions';
@@ -15,9 +16,21 @@ export class NormLensCodeLensProvider implements vscode.CodeLensProvider {
     this.changed.fire();
   }
 
+  /** Lenses per analysis result: an unchanged file (switching editors, scrolling) reuses them. */
+  private readonly cache = new WeakMap<FileAnalysis, vscode.CodeLens[]>();
+
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     const analysis = this.service.get(doc.uri) ?? (await this.service.analyzeDocument(doc));
     if (!analysis) return [];
+    let lenses = this.cache.get(analysis);
+    if (!lenses) {
+      lenses = this.build(doc, analysis);
+      this.cache.set(analysis, lenses);
+    }
+    return lenses;
+  }
+
+  private build(doc: vscode.TextDocument, analysis: FileAnalysis): vscode.CodeLens[] {
     const lenses: vscode.CodeLens[] = [];
     analysis.models.forEach((model, mi) => {
       const pred = analysis.predictions[mi];
