@@ -118,6 +118,14 @@ function installNode24() {
   }
 }
 
+/**
+ * Variables an enclosing `npm run` / `npm test` exports to its script. The inner npm would take them as config:
+ * code-server's postinstall reads the Node major from npm_config_user_agent, which then names the outer Node 20.
+ */
+function outerNpmVariable(key) {
+  return key === 'NODE' || key === 'npm_config_user_agent' || key === 'npm_node_execpath' || key === 'npm_execpath' || /^npm_(lifecycle|package|command)/.test(key);
+}
+
 function installCodeServer() {
   log(`installing code-server ${pins.codeServer} with Node ${pins.node} into ${codeServerProject} (builds native addons, ~1-2 min)`);
   rmSync(join(codeServerProject, 'node_modules'), { recursive: true, force: true });
@@ -128,7 +136,7 @@ function installCodeServer() {
     argon2: true,
   });
   const env = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')),
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !outerNpmVariable(k))),
     PATH: `${join(provisionPaths.nodeHome, 'bin')}${delimiter}${process.env.PATH}`,
     // The user npmrc may point nodedir at the system Node 20 headers: addons would build for the wrong ABI.
     npm_config_nodedir: provisionPaths.nodeHome,
