@@ -44,7 +44,10 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     return args.error ? 2 : 0;
   }
   if (args.command === 'probe') {
-    const { probeCommand } = await import('./probeCommand');
+    // Loaded on demand: `analyze` never pays for TensorFlow.js. require, not import(): under tsx and in the
+    // CommonJS bundle alike it resolves the extensionless TypeScript module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { probeCommand } = require('./probeCommand') as typeof import('./probeCommand');
     return probeCommand(args, out, err);
   }
   const analyzer = await Analyzer.create();

@@ -1,0 +1,134 @@
+/**
+ * One probe run's live state (network, task, optimizer, percentile sample indices) and its two kinds of step:
+ * a plain training step (no readback at all) and a measured step that computes every layer's statistics with the
+ * gradients of the same batch and reads the backend back exactly once.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core registers no gradients by itself; the probe differentiates through every op it uses.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { ProbeConfig, ProbeRecord } from './config';
+import type { ProbeOps, StatisticsLayerInput } from './ops';
+import type { NetworkPlan } from './plan';
+import { applyPendingUpdates, disposeTaps, ProbeNetwork, SEED_KEYS, type ForwardContext, type LayerTap } from './network';
+import type { PendingUpdate } from './norms';
+import { deriveSeed, Rng, sampleIndices } from './rng';
+import { findDivergence, layerSampleOf } from './stats';
+import { createTask, type ProbeTask } from './task';
+
+/**
+ * A fresh optimizer for one run (dispose it with the run: Adam / momentum hold slot variables). tfjs' own SGD /
+ * momentum / Adam: their update rules match PyTorch's and Keras' for a few hundred probe steps (tfjs Adam's
+ * epsilon is 1e-7 like Keras; PyTorch's 1e-8 only matters for gradients ~1e-8).
+ */
+export function createOptimizer(config: Pick<ProbeConfig, 'optimizer' | 'learningRate' | 'momentum'>): tf.Optimizer {
+  if (config.optimizer === 'adam') return tf.train.adam(config.learningRate, 0.9, 0.999);
+  return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum) : tf.train.sgd(config.learningRate);
+}
+
+export class ProbeSession {
+  readonly network: ProbeNetwork;
+  readonly task: ProbeTask;
+  private readonly optimizer: tf.Optimizer;
+  private readonly variables: tf.Variable[];
+  private readonly samples: (tf.Tensor1D | null)[];
+
+  constructor(
+    readonly plan: NetworkPlan,
+    readonly config: ProbeConfig,
+    readonly ops: ProbeOps,
+  ) {
+    this.network = ProbeNetwork.build(plan, { seed: config.seed });
+    this.task = createTask(plan, config);
+    this.optimizer = createOptimizer(config);
+    this.variables = this.network.trainableVariables();
+    const rng = new Rng(deriveSeed(config.seed, SEED_KEYS.sample));
+    this.samples = plan.layers.map((lp) => {
+      if (!config.percentileSample) return null;
+      const numel = config.batchSize * lp.outShape.reduce((a, b) => a * b, 1);
+      return tf.tensor1d(sampleIndices(numel, config.percentileSample, rng), 'int32');
+    });
+  }
+
+  private context(step: number, capture: boolean, pending: PendingUpdate[] | null): ForwardContext {
+    return { ops: this.ops, training: true, dropout: true, step, seed: this.config.seed, renormRelaxSteps: this.config.renormRelaxSteps, capture, pending };
+  }
+
+  /** Loss and named gradients of one batch (no variables: loss only). */
+  private lossAndGrads(x: tf.Tensor, target: tf.Tensor, ctx: ForwardContext, onTaps: (t: LayerTap[]) => void): { loss: tf.Scalar; grads: tf.NamedTensorMap } {
+    const f = () => {
+      const r = this.network.forward(x, ctx);
+      onTaps(r.taps);
+      return this.task.loss(r, target);
+    };
+    if (!this.variables.length) return { loss: tf.tidy(f), grads: {} };
+    const { value, grads } = tf.variableGrads(f, this.variables);
+    return { loss: value, grads };
+  }
+
+  private finishStep(grads: tf.NamedTensorMap, pending: PendingUpdate[], apply: boolean): void {
+    if (apply && Object.keys(grads).length) this.optimizer.applyGradients(grads);
+    if (apply) applyPendingUpdates(pending);
+    for (const p of pending) p.value.dispose();
+    tf.dispose(grads);
+  }
+
+  /** A training step without statistics: nothing is read back. */
+  train(step: number): void {
+    const { x, target } = this.task.batch(step);
+    const pending: PendingUpdate[] = [];
+    const { loss, grads } = this.lossAndGrads(x, target, this.context(step, false, pending), () => {});
+    this.finishStep(grads, pending, true);
+    tf.dispose([loss, x, target]);
+  }
+
+  /**
+   * Measure at `step` (after `step` updates): forward + backward on the step's batch, all statistics in one
+   * readback, then apply that step's update when `apply` and nothing diverged.
+   */
+  async measure(step: number, apply: boolean, elapsedMs: () => number): Promise<ProbeRecord> {
+    const { x, target } = this.task.batch(step);
+    const pending: PendingUpdate[] = [];
+    let taps: LayerTap[] = [];
+    const { loss, grads } = this.lossAndGrads(x, target, this.context(step, true, pending), (t) => (taps = t));
+    try {
+      const layers: StatisticsLayerInput[] = this.plan.layers.map((lp, i) => {
+        const w = this.network.mainWeight(i);
+        return {
+          pre: taps[i].pre,
+          post: taps[i].post,
+          saturation: lp.activation?.saturation ?? [],
+          trackDead: lp.activation?.deadBelowZero ?? false,
+          sample: this.samples[i],
+          weight: w,
+          grad: w ? (grads[w.name] ?? null) : null,
+        };
+      });
+      const reduction = this.ops.statistics({ loss, layers });
+      let values: Float32Array;
+      try {
+        values = (await reduction.packed.data()) as Float32Array;
+      } finally {
+        reduction.packed.dispose();
+      }
+      const decoded = reduction.decode(values);
+      const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate));
+      const diverged = findDivergence(step, decoded.loss, samples);
+      this.finishStep(grads, pending, apply && diverged === null);
+      return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged };
+    } catch (e) {
+      for (const p of pending) p.value.dispose();
+      tf.dispose(grads);
+      throw e;
+    } finally {
+      disposeTaps(taps);
+      tf.dispose([loss, x, target]);
+    }
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    this.task.dispose();
+    this.optimizer.dispose();
+    tf.dispose(this.samples.filter((s): s is tf.Tensor1D => s !== null));
+  }
+}
