@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test suite NormLens has and ends with one `N passed, N failed` line.
-//   node scripts/test.mjs            unit, webgl, e2e (in that order)
+//   node scripts/test.mjs            typecheck, unit, webgl, e2e (in that order)
 //   node scripts/test.mjs unit e2e   only the named suites
 // Each suite reports its own counts; a suite that cannot run at all (say, no Chromium) counts as one failure with
 // the reason printed, never as silently skipped.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const requested = process.argv.slice(2);
-const suites = requested.length ? requested : ['unit', 'webgl', 'e2e'];
+const suites = requested.length ? requested : ['typecheck', 'unit', 'webgl', 'e2e'];
 
 function listTests(dir, suffix) {
   if (!existsSync(dir)) return [];
@@ -57,6 +57,12 @@ function driverCounts(output) {
 }
 
 const runners = {
+  /** Strict TypeScript over every folder: one test that fails with the compiler's errors. */
+  async typecheck() {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const { code } = await run(process.execPath, [tsc, '-p', '.', '--noEmit']);
+    return code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: 'tsc reported errors' };
+  },
   async unit() {
     const files = listTests(join(root, 'test', 'unit'), '.test.ts');
     if (!files.length) return { passed: 0, failed: 1, note: 'no unit tests found' };
