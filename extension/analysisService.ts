@@ -109,6 +109,11 @@ export class AnalysisService implements vscode.Disposable {
   private readonly pending = new Map<string, PendingAnalysis>();
   private draining = false;
 
+  /** Files waiting for their turn (status and load tests). */
+  get queued(): number {
+    return this.pending.size;
+  }
+
   /** Visible editors first: what the user looks at updates before a background burst. */
   private nextJob(): PendingAnalysis | undefined {
     const visible = new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri.toString()));

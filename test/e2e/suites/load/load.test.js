@@ -72,7 +72,7 @@ describe('load: 500 model files in a burst', function () {
       await Promise.all(docs.map((d) => (d.isClosed ? undefined : d.save())));
     }
     const settled = () => uris.filter((u) => analysed.has(u.toString()) || closedFirst.has(u.toString())).length;
-    await poll(() => settled() >= FILES, `all ${FILES} files analysed or closed (${analysed.size} analysed, ${closedFirst.size} closed first)`);
+    await poll(() => settled() >= FILES, `all ${FILES} files analysed or closed (${analysed.size} analysed, ${closedFirst.size} closed first, ${ctx.service.queued} queued)`, 240000);
     sub.dispose();
     closeSub.dispose();
     console.log(`E2E-METRIC loadAnalysed=${analysed.size}`);
