@@ -49,8 +49,9 @@ export class Analyzer {
   }
 
   /** Read, predict and judge one file. Never throws: any internal failure becomes `error` and a finding. */
-  analyze(path: string, text: string, opts: AnalyzeOptions = {}): FileAnalysis {
+  analyze(path: string, original: string, opts: AnalyzeOptions = {}): FileAnalysis {
     const t0 = performance.now();
+    const text = normalizeLineBreaks(original);
     const kind = fileKindOf(path) ?? (looksLikeModelJson(text) ? 'json' : 'python');
     let read: FileModels;
     try {
@@ -85,6 +86,15 @@ export class Analyzer {
       timing: { readMs: t1 - t0, theoryMs: performance.now() - t1 },
     };
   }
+}
+
+/**
+ * A lone \r is a line break to VS Code (and to the JSON front end) but not to tree-sitter, whose rows count \n
+ * only; ranges of a Python file with old Mac line endings would land lines off. Replacing it with \n keeps the
+ * length, so every offset and column is unchanged, and makes all three agree.
+ */
+function normalizeLineBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
 function errorFinding(read: FileModels): Finding {

@@ -169,9 +169,17 @@ export function initSigmaW2(spec: InitSpec, fanIn: number | null, fanOut: number
 
 /** Fill `weightVariance` / `sigmaW2` of a spec in place for the layer's fans and return it. */
 export function resolveInitVariances(spec: InitSpec, fanIn: number | null, fanOut: number | null): InitSpec {
-  spec.weightVariance = initWeightVariance(spec, fanIn, fanOut);
-  spec.sigmaW2 = initSigmaW2(spec, fanIn, fanOut);
+  spec.weightVariance = finiteOrNull(initWeightVariance(spec, fanIn, fanOut));
+  spec.sigmaW2 = finiteOrNull(initSigmaW2(spec, fanIn, fanOut));
   return spec;
+}
+
+/**
+ * A variance the file's numbers push out of the floating-point range (`std=1e200` squares to infinity) or make
+ * undefined is not a variance: unresolved, so theory says `unknown` instead of propagating Infinity / NaN.
+ */
+function finiteOrNull(v: number | null): number | null {
+  return v !== null && Number.isFinite(v) ? v : null;
 }
 
 /**

@@ -1,6 +1,22 @@
 import type { ConvSpec, PoolSpec } from './ir';
 
 /**
+ * Largest width NormLens takes at face value: 2^53 - 1, past which integers are not exact in a double and fans
+ * multiplied together overflow. No real layer comes near it; a file that says 10^300 is not describing one.
+ */
+export const MAX_WIDTH = Number.MAX_SAFE_INTEGER;
+
+/** True for a usable feature / channel count: a positive integer no larger than MAX_WIDTH. */
+export function isWidth(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n <= MAX_WIDTH;
+}
+
+/** How a width that is not one reads in a message ("-1792", "1e+300", "0.5", "NaN"). */
+export function describeBadWidth(n: number): string {
+  return Number.isNaN(n) ? 'not a number' : Number.isFinite(n) ? String(n) : n > 0 ? 'infinite' : '-infinite';
+}
+
+/**
  * Output size of one spatial dimension of a convolution or pooling window.
  * - 'valid': floor((n - d*(k-1) - 1) / s) + 1
  * - 'same' : ceil(n / s) (Keras / tfjs; PyTorch only allows 'same' with stride 1, where it is n)

@@ -2,7 +2,7 @@
 import torch.nn as nn
 from torch.utils.data import DataLoader
 
-# normlens: in_channels=3, image=32
+# normlens: image_size=32
 
 
 class BNConvNet(nn.Module):

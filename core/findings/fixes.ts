@@ -39,7 +39,7 @@ export function pytorchInitCall(initModule: string, weightExpr: string, t: InitT
   if (near(t.sigmaW2, 1)) return `${initModule}.kaiming_normal_(${weightExpr}, mode='fan_in', nonlinearity='linear')`;
   if (near(t.sigmaW2, 2)) return `${initModule}.kaiming_normal_(${weightExpr}, mode='fan_in', nonlinearity='relu')`;
   // Any other critical variance: kaiming with a linear gain realises 1/fan_in; scale its std by sqrt(sigma_w^2).
-  const std = fanIn ? `${round4(Math.sqrt(t.sigmaW2 / fanIn))}` : `(${round4(t.sigmaW2)} / ${weightExpr}.shape[1]) ** 0.5`;
+  const std = fanIn !== null && fanIn > 0 ? `${round4(Math.sqrt(t.sigmaW2 / fanIn))}` : `(${round4(t.sigmaW2)} / ${weightExpr}.shape[1]) ** 0.5`;
   return `${initModule}.normal_(${weightExpr}, mean=0.0, std=${std})`;
 }
 
@@ -199,22 +199,41 @@ export function renameLayerClass(src: SourceText, layer: Layer, from: string, to
  * concatenated in order, overlapping replacements dropped (first wins).
  */
 export function mergeEdits(src: SourceText, edits: TextEdit[]): TextEdit[] {
+  // Linear-logarithmic: a generated 10,000-layer model yields thousands of edits, and the pairwise scans this
+  // replaced took seconds. Accepted replacements never overlap, so sorted by start they are sorted by end too,
+  // and one binary search finds the only candidate for an overlap.
   const seen = new Set<string>();
-  const out: { start: number; end: number; newText: string }[] = [];
+  const accepted: { start: number; end: number; newText: string }[] = [];
+  const inserts = new Map<number, { entry: { start: number; end: number; newText: string }; pieces: Set<string> }>();
   for (const e of edits) {
     const key = JSON.stringify(e);
     if (seen.has(key)) continue;
     seen.add(key);
     const start = src.offsetAt(e.range.startLine, e.range.startColumn);
     const end = src.offsetAt(e.range.endLine, e.range.endColumn);
-    const sameInsert = out.find((o) => o.start === start && o.end === start && start === end);
+    const sameInsert = start === end ? inserts.get(start) : undefined;
     if (sameInsert) {
-      if (!sameInsert.newText.includes(e.newText)) sameInsert.newText += e.newText;
+      if (!sameInsert.pieces.has(e.newText)) {
+        sameInsert.pieces.add(e.newText);
+        sameInsert.entry.newText += e.newText;
+      }
       continue;
     }
-    if (out.some((o) => start < o.end && o.start < end)) continue;
-    out.push({ start, end, newText: e.newText });
+    // First accepted edit ending after `start`: the only one that can overlap [start, end).
+    let lo = 0;
+    let hi = accepted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (accepted[mid].end > start) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < accepted.length && accepted[lo].start < end && start < accepted[lo].end) continue;
+    const entry = { start, end, newText: e.newText };
+    // Insert keeping (start, end) order; equal starts put the zero-width insert first, as the sort below did.
+    let at = lo;
+    while (at < accepted.length && (accepted[at].start < start || (accepted[at].start === start && accepted[at].end <= end))) at++;
+    accepted.splice(at, 0, entry);
+    if (start === end) inserts.set(start, { entry, pieces: new Set([e.newText]) });
   }
-  out.sort((a, b) => a.start - b.start);
-  return out.map((o) => ({ range: src.rangeOf(o.start, o.end), newText: o.newText }));
+  return accepted.map((o) => ({ range: src.rangeOf(o.start, o.end), newText: o.newText }));
 }

@@ -29,6 +29,12 @@ export function followingActivation(model: Model, i: number): { name: string; pa
   return null;
 }
 
+/** A predicted number for a message: one that left the floating-point range says so instead of "Infinity" / "NaN". */
+function fmtPredicted(x: number): string {
+  if (Number.isFinite(x)) return fmt(x);
+  return Number.isNaN(x) ? 'no finite value (after an overflow)' : `${x < 0 ? '-' : ''}more than 1.8e308 (overflow)`;
+}
+
 function describeInit(layer: Layer): string {
   const init = layer.init;
   if (!init) return 'unknown init';
@@ -46,7 +52,10 @@ function initFix(ctx: Pick<RuleContext, 'format' | 'src'>, model: Model, layer: 
 
 function targetFor(p: LayerPrediction | undefined, act: { name: string; param?: number } | null): InitTarget | null {
   if (!p?.suggestion) return null;
-  return { sigmaW2: p.suggestion.criticalSigmaW2, activation: act?.name ?? null, slope: act?.param };
+  // A target no init can realise (no finite positive variance, a slope that is not a number) is no suggestion.
+  const sigmaW2 = p.suggestion.criticalSigmaW2;
+  if (!(Number.isFinite(sigmaW2) && sigmaW2 > 0) || (act?.param !== undefined && !Number.isFinite(act.param))) return null;
+  return { sigmaW2, activation: act?.name ?? null, slope: act?.param };
 }
 
 /** One fix that applies every suggested initializer of a model (used by variance / gradient findings). */
@@ -66,6 +75,25 @@ export function modelInitFix(ctx: Pick<RuleContext, 'format' | 'src' | 'models' 
   return { title: `Apply suggested initializers to ${model.name}`, edits: mergeEdits(ctx.src, edits), isPreferred: true };
 }
 
+/**
+ * Backward gain between the first and the last weight layer: the ratio of the first layer's weight-gradient
+ * variance to the last's. Product of the layers' gains after the first weight layer up to the last one: the first
+ * layer's own weight scale does not act on its gradient, the last layer's does (through W^T of the backward pass).
+ */
+export function weightGradientRatio(model: Model, pred: ModelPrediction): { ratio: number; perLayer: number; weightLayers: number } {
+  const linear = model.layers.map((l, i) => (LINEAR_KINDS.has(l.kind) ? i : -1)).filter((i) => i >= 0);
+  if (linear.length < 2) return { ratio: 1, perLayer: 1, weightLayers: linear.length };
+  // Summed in logs: the plain product of a few hundred gains overflows (or underflows to 0) long before the
+  // per-layer gain does. A gain that is not finite (after an overflow) counts as an explosion.
+  let logRatio = 0;
+  for (let i = linear[0] + 1; i <= linear[linear.length - 1]; i++) {
+    const g = pred.layers[i]?.gradGain ?? 1;
+    logRatio += Number.isNaN(g) ? Infinity : Math.log(g);
+  }
+  if (Number.isNaN(logRatio)) logRatio = Infinity; // an infinite gain next to a zero one: the overflow wins
+  return { ratio: Math.exp(logRatio), perLayer: Math.exp(logRatio / (linear.length - 1)), weightLayers: linear.length };
+}
+
 function seluRules(ctx: RuleContext, mi: number, out: Finding[]): void {
   const model = ctx.models[mi];
   const pred = ctx.predictions[mi];
@@ -78,14 +106,17 @@ function seluRules(ctx: RuleContext, mi: number, out: Finding[]): void {
     if (tau === null || Math.abs(tau - 1) <= ctx.thresholds.seluTauTolerance) return;
     const nuStar = seluVarianceFixedPoint(tau);
     const collapse = nuStar < 1e-3;
+    const explode = nuStar === Infinity;
     const outcome = collapse
       ? 'the variance fixed point is 0: activations collapse with depth'
-      : `the variance fixed point moves to nu* = ${fmt(nuStar)} instead of 1 (${fmt(Math.abs(1 - nuStar) * 100, 2)}% off)`;
+      : explode
+        ? 'there is no variance fixed point: activations explode with depth'
+        : `the variance fixed point moves to nu* = ${fmt(nuStar)} instead of 1 (${fmt(Math.abs(1 - nuStar) * 100, 2)}% off)`;
     const domain = pred?.layers[i]?.selu && !pred.layers[i].selu!.inDomain ? ` Outside Theorem 1's domain: ${pred.layers[i].selu!.violations.join(', ')}.` : '';
     const fix = initFix(ctx, model, layer, { sigmaW2: 1, activation: 'selu' }, true);
     out.push({
       code: 'selu-init',
-      severity: collapse ? 'error' : 'warning',
+      severity: collapse || explode ? 'error' : 'warning',
       range: layer.init.explicit && layer.init.range ? layer.init.range : layer.range,
       message:
         `SELU layer ${layer.name} uses ${describeInit(layer)}: sigma_w^2 = fan_in*Var(w) = ${fmt(tau)} (self-normalization needs 1), so ` +
@@ -106,7 +137,7 @@ function seluRules(ctx: RuleContext, mi: number, out: Finding[]): void {
         severity: 'warning',
         range: layer.range,
         message:
-          `Plain dropout${layer.rate !== null ? ` (rate ${layer.rate})` : ''} in a SELU network shifts the mean and variance away from the ` +
+          `Plain dropout${layer.rate !== null && Number.isFinite(layer.rate) ? ` (rate ${layer.rate})` : ''} in a SELU network shifts the mean and variance away from the ` +
           `fixed point (0, 1): dropped units sit at 0, not at SELU's saturation value -1.758. Use AlphaDropout, which keeps (0, 1).`,
         modelIndex: mi,
         layerIndex: i,
@@ -144,41 +175,44 @@ function depthRules(ctx: RuleContext, mi: number, out: Finding[]): void {
   const ratio = pred.varianceRatio;
   const firstBelow = pred.layers.findIndex((p) => p.variance / pred.input.variance < t.vanishingVariance);
   const firstAbove = pred.layers.findIndex((p) => p.variance / pred.input.variance > t.explodingVariance);
+  const lastVariance = pred.layers[pred.layers.length - 1].variance;
   if (ratio < t.vanishingVariance && firstBelow >= 0) {
     const l = model.layers[firstBelow];
     out.push({
       code: 'vanishing-variance',
       severity: 'warning',
       range: model.range,
-      message: `Activation variance vanishes over depth: predicted ${fmt(pred.layers[pred.layers.length - 1].variance)} at the last layer for input variance ${fmt(pred.input.variance)} (ratio ${fmt(ratio)} < ${fmt(t.vanishingVariance)}); it drops below the threshold at layer ${firstBelow} (${l.name}).`,
+      message: `Activation variance vanishes over depth: predicted ${fmtPredicted(lastVariance)} at the last layer for input variance ${fmt(pred.input.variance)} (ratio ${fmt(ratio)} < ${fmt(t.vanishingVariance)}); it drops below the threshold at layer ${firstBelow} (${l.name}).`,
       modelIndex: mi,
       layerIndex: null,
       related: [{ range: l.range, message: `variance ${fmt(pred.layers[firstBelow].variance)} here` }],
       fixes: fix ? [fix] : [],
     });
-  } else if (ratio > t.explodingVariance && firstAbove >= 0) {
+  } else if ((ratio > t.explodingVariance || !Number.isFinite(ratio)) && firstAbove >= 0) {
+    // A non-finite ratio means the variance overflowed (or went NaN after overflowing): explosion, said in words.
     const l = model.layers[firstAbove];
+    const ratioText = Number.isFinite(ratio) ? `ratio ${fmt(ratio)} > ${fmt(t.explodingVariance)}` : 'the ratio overflows the floating-point range';
     out.push({
       code: 'exploding-variance',
       severity: 'warning',
       range: model.range,
-      message: `Activation variance explodes over depth: predicted ${fmt(pred.layers[pred.layers.length - 1].variance)} at the last layer for input variance ${fmt(pred.input.variance)} (ratio ${fmt(ratio)} > ${fmt(t.explodingVariance)}); it passes the threshold at layer ${firstAbove} (${l.name}).`,
+      message: `Activation variance explodes over depth: predicted ${fmtPredicted(lastVariance)} at the last layer for input variance ${fmt(pred.input.variance)} (${ratioText}); it passes the threshold at layer ${firstAbove} (${l.name}).`,
       modelIndex: mi,
       layerIndex: null,
-      related: [{ range: l.range, message: `variance ${fmt(pred.layers[firstAbove].variance)} here` }],
+      related: [{ range: l.range, message: `variance ${fmtPredicted(pred.layers[firstAbove].variance)} here` }],
       fixes: fix ? [fix] : [],
     });
   }
-  const g = pred.totalGradGain;
+  const { ratio: g, perLayer } = weightGradientRatio(model, pred);
   if (g < t.vanishingGradient || g > t.explodingGradient) {
     const vanishing = g < t.vanishingGradient;
-    const gains = pred.layers.filter((p, i) => LINEAR_KINDS.has(model.layers[i].kind)).map((p) => p.gradGain);
-    const typical = gains.length ? gains.reduce((a, b) => a * b, 1) ** (1 / gains.length) : g;
     out.push({
       code: vanishing ? 'vanishing-gradient' : 'exploding-gradient',
       severity: 'warning',
       range: model.range,
-      message: `Gradients ${vanishing ? 'vanish' : 'explode'} at initialization: the backward gain over ${linearCount} layers is ${fmt(g)} (per layer chi ~ ${fmt(typical)}; 1 is the edge of chaos), so the first layer's gradients are ${fmt(g)}x the last layer's.`,
+      message: Number.isFinite(g)
+        ? `Gradients ${vanishing ? 'vanish' : 'explode'} at initialization: the first weight layer's gradients are ${fmt(g)}x the last one's (backward gain over ${linearCount} weight layers, chi ~ ${fmt(perLayer)} per layer; 1 is the edge of chaos; threshold ${fmt(vanishing ? t.vanishingGradient : t.explodingGradient)}).`
+        : `Gradients explode at initialization: the backward gain over ${linearCount} weight layers overflows the floating-point range (beyond 1.8e308)${Number.isFinite(perLayer) ? `, chi ~ ${fmt(perLayer)} per layer` : ''}; 1 is the edge of chaos.`,
       modelIndex: mi,
       layerIndex: null,
       related: [],
@@ -187,34 +221,53 @@ function depthRules(ctx: RuleContext, mi: number, out: Finding[]): void {
   }
 }
 
+/**
+ * "pre-activation variance q; " for a saturation message, or nothing when there is no finite q: a separate
+ * activation layer has none of its own; it is the preVariance of the linear layer feeding it, else its input's.
+ */
+function preVarianceText(pred: ModelPrediction, i: number, linearIndex: number): string {
+  const q = pred.layers[i].preVariance ?? pred.layers[linearIndex]?.preVariance ?? (i > 0 ? pred.layers[i - 1].variance : pred.input.variance);
+  return Number.isFinite(q) ? `pre-activation variance ${fmt(q)}; ` : '';
+}
+
 function activationRules(ctx: RuleContext, mi: number, out: Finding[]): void {
   const model = ctx.models[mi];
   const pred = ctx.predictions[mi];
   const t = ctx.thresholds;
   let sigmoidHidden = 0;
   const hasNorm = model.layers.some((l) => NORM_KINDS.has(l.kind));
+  // Layers built in a loop share one source range: report them once, with the range of layers and the worst one.
+  const bySource = new Map<string, number[]>();
   model.layers.forEach((layer, i) => {
     const act = layer.activation?.name;
     if (act !== 'tanh' && act !== 'sigmoid') return;
     if (i < model.layers.length - 1) sigmoidHidden++;
     const p = pred?.layers[i];
-    if (p && p.saturation > t.saturation) {
-      const linearIndex = layer.kind === 'activation' ? i - 1 : i;
-      const linear = model.layers[linearIndex];
-      const target = linear && LINEAR_KINDS.has(linear.kind) ? targetFor(pred.layers[linearIndex], { name: act }) : null;
-      const fix = linear && target ? initFix(ctx, model, linear, target, true) : null;
-      out.push({
-        code: 'saturation',
-        severity: 'warning',
-        range: layer.range,
-        message: `${act} layer ${layer.name} is ${pct(p.saturation)} saturated at initialization (pre-activation variance ${fmt(p.preVariance ?? NaN)}; threshold ${pct(t.saturation)}): its gradients are nearly zero.${target ? ` A weight variance of ${fmt(target.sigmaW2)}/fan_in puts it at the edge of chaos.` : ''}`,
-        modelIndex: mi,
-        layerIndex: i,
-        related: linear && linear !== layer ? [{ range: linear.range, message: `the layer feeding it (${describeInit(linear)})` }] : [],
-        fixes: fix ? [fix] : [],
-      });
-    }
+    if (!p || !(p.saturation > t.saturation)) return; // NaN (a layer past an overflow) is no evidence
+    const key = `${layer.range.startLine}:${layer.range.startColumn}`;
+    bySource.set(key, [...(bySource.get(key) ?? []), i]);
   });
+  for (const indices of bySource.values()) {
+    const worst = indices.reduce((a, b) => (pred.layers[b].saturation > pred.layers[a].saturation ? b : a));
+    const layer = model.layers[worst];
+    const act = layer.activation!.name;
+    const p = pred.layers[worst];
+    const linearIndex = layer.kind === 'activation' ? worst - 1 : worst;
+    const linear = model.layers[linearIndex];
+    const target = linear && LINEAR_KINDS.has(linear.kind) ? targetFor(pred.layers[linearIndex], { name: act }) : null;
+    const fix = linear && target ? initFix(ctx, model, linear, target, true) : null;
+    const which = indices.length > 1 ? `${act} layers ${indices[0]}-${indices[indices.length - 1]} (${indices.length} built here) are up to` : `${act} layer ${layer.name} is`;
+    out.push({
+      code: 'saturation',
+      severity: 'warning',
+      range: layer.range,
+      message: `${which} ${pct(p.saturation)} saturated at initialization (${preVarianceText(pred, worst, linearIndex)}threshold ${pct(t.saturation)}): ${indices.length > 1 ? 'their' : 'its'} gradients are nearly zero.${target ? ` A weight variance of ${fmt(target.sigmaW2)}/fan_in puts ${indices.length > 1 ? 'them' : 'it'} at the edge of chaos.` : ''}`,
+      modelIndex: mi,
+      layerIndex: worst,
+      related: linear && linear !== layer ? [{ range: linear.range, message: `the layer feeding it (${describeInit(linear)})` }] : [],
+      fixes: fix ? [fix] : [],
+    });
+  }
   if (sigmoidHidden > t.deepSigmoidLayers && !hasNorm) {
     out.push({
       code: 'deep-sigmoid-no-norm',
@@ -310,7 +363,14 @@ export function computeFindings(ctx: RuleContext): Finding[] {
     seluRules(ctx, mi, out);
     const flagged = new Set(out.slice(before).map((f) => f.layerIndex).filter((x): x is number => x !== null));
     activationRules(ctx, mi, out);
-    for (const f of out.slice(before)) if (f.code === 'saturation' && f.layerIndex !== null) flagged.add(f.layerIndex - 1).add(f.layerIndex);
+    for (const f of out.slice(before)) {
+      if (f.code !== 'saturation' || f.layerIndex === null) continue;
+      // Every layer built at the reported source location is covered by that finding.
+      const at = ctx.models[mi].layers[f.layerIndex].range;
+      ctx.models[mi].layers.forEach((l, i) => {
+        if (l.range.startLine === at.startLine && l.range.startColumn === at.startColumn) flagged.add(i).add(i - 1);
+      });
+    }
     depthRules(ctx, mi, out);
     normalizationRules(ctx, mi, out);
     initSuggestionRules(ctx, mi, out, flagged);

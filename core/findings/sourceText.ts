@@ -1,11 +1,18 @@
 import type { SourceRange } from '../ir';
 
-/** Line-indexed view of a file's text, for building edits that keep its formatting. */
+/**
+ * Line-indexed view of a file's text, for building edits that keep its formatting. Line breaks are \n, \r\n and
+ * a lone \r, the set VS Code's TextDocument recognises, so a line number here is a line the editor shows.
+ */
 export class SourceText {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.starts.push(i + 1);
+      else if (c === 13 && text.charCodeAt(i + 1) !== 10) this.starts.push(i + 1);
+    }
   }
 
   get lineCount(): number {

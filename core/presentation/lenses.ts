@@ -1,6 +1,6 @@
 import type { Layer, Model, SourceRange } from '../ir';
 import type { LayerPrediction, ModelPrediction } from '../theory/types';
-import { followingActivation } from '../findings/rules';
+import { followingActivation, weightGradientRatio } from '../findings/rules';
 
 /** Statistics shown in a lens: from theory ("predicted") or from a probe run ("measured"). */
 export interface LensStats {
@@ -20,16 +20,20 @@ export interface LayerLens {
 
 const LINEAR = new Set(['dense', 'conv1d', 'conv2d']);
 
-function two(x: number): string {
+/**
+ * Two decimals; tiny or huge values in exponent form when `small` says they matter (a variance of 1e-6 is a
+ * collapse worth seeing, a mean of 6e-17 is zero).
+ */
+function two(x: number, small = true): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a < 0.005 || a >= 1e4)) return x.toExponential(0).replace('e+', 'e');
-  return x.toFixed(2);
+  if (a >= 1e4 || (small && a !== 0 && a < 0.005)) return x.toExponential(0).replace('e+', 'e');
+  return (Math.abs(x) < 0.005 ? 0 : x).toFixed(2);
 }
 
 /** `mu 0.00  var 1.00  sat 0%  grad x1.00`: the compact form every lens uses. */
 export function statsText(s: LensStats): string {
-  return `mu ${two(s.mean)}  var ${two(s.variance)}  sat ${Math.round(s.saturation * 100)}%  grad x${two(s.gradGain)}`;
+  return `mu ${two(s.mean, false)}  var ${two(s.variance)}  sat ${Math.round(s.saturation * 100)}%  grad x${two(s.gradGain)}`;
 }
 
 function statsOf(p: LayerPrediction, gradGain = p.gradGain): LensStats {
@@ -77,40 +81,38 @@ function unitStats(u: Unit, pred: ModelPrediction): LensStats | null {
   return statsOf(last, ps.reduce((a, p) => a * p.gradGain, 1));
 }
 
-/** Lenses for a model's layers, grouped by source line (a loop that builds 30 layers gets one lens). */
+/** Lenses for a model's layers, one per source line (a loop that builds 30 layers gets one summary lens). */
 export function layerLenses(model: Model, pred: ModelPrediction, label = 'predicted'): LayerLens[] {
-  const byLine = new Map<string, Unit[]>();
+  const byLine = new Map<number, Unit[]>();
   for (const u of units(model)) {
-    const key = `${u.head.range.startLine}:${u.head.range.startColumn}`;
-    const list = byLine.get(key) ?? [];
-    list.push(u);
-    byLine.set(key, list);
+    const line = u.head.range.startLine;
+    byLine.set(line, [...(byLine.get(line) ?? []), u]);
   }
   const lenses: LayerLens[] = [];
   for (const group of byLine.values()) {
     const head = group[0].head;
     const layers = group.flatMap((u) => u.members);
+    const tooltip = group.map((u) => tooltipFor(model, u, pred)).join('\n');
     if (group.length === 1) {
       const s = unitStats(group[0], pred);
       const p = pred.layers[group[0].last.index];
-      lenses.push({
-        range: head.range,
-        text: s ? `${label}  ${statsText(s)}` : `${label}  ? (${p?.unknown ?? 'not predicted'})`,
-        tooltip: tooltipFor(model, group[0], pred),
-        layers,
-      });
+      lenses.push({ range: head.range, text: s ? `${label}  ${statsText(s)}` : `${label}  ? (${p?.unknown ?? 'not predicted'})`, tooltip, layers });
       continue;
     }
-    const first = unitStats(group[0], pred);
-    const last = unitStats(group[group.length - 1], pred);
-    const gains = group.map((u) => unitStats(u, pred)?.gradGain ?? NaN);
-    const perLayer = Math.exp(gains.reduce((a, g) => a + Math.log(g), 0) / gains.length);
-    const maxSat = Math.max(...group.map((u) => unitStats(u, pred)?.saturation ?? 0));
+    const stats = group.map((u) => unitStats(u, pred));
+    const first = stats[0];
+    const last = stats[stats.length - 1];
+    const known = stats.filter((x): x is LensStats => x !== null);
+    // Units repeat in the loop (e.g. Linear+SELU, AlphaDropout): per repetition, the gain of one of each.
+    const kinds = new Set(group.map((u) => u.head.kind)).size;
+    const perRepeat = Math.exp((known.reduce((a, x) => a + Math.log(x.gradGain), 0) / Math.max(known.length, 1)) * kinds);
+    const maxSat = Math.max(0, ...known.map((x) => x.saturation));
+    const span = `layers ${layers[0]}-${layers[layers.length - 1]} (${layers.length} built here)`;
     const text =
       first && last
-        ? `${label}  x${group.length} layers ${group[0].head.index}-${group[group.length - 1].last.index}: var ${two(first.variance)} -> ${two(last.variance)}  sat <=${Math.round(maxSat * 100)}%  grad x${two(perLayer)}/layer`
-        : `${label}  x${group.length} layers: not predicted`;
-    lenses.push({ range: head.range, text, tooltip: group.map((u) => tooltipFor(model, u, pred)).join('\n'), layers });
+        ? `${label}  ${span}: var ${two(first.variance)} -> ${two(last.variance)}  sat <=${Math.round(maxSat * 100)}%  grad x${two(perRepeat)}/repeat`
+        : `${label}  ${span}: not predicted`;
+    lenses.push({ range: head.range, text, tooltip, layers });
   }
   return lenses;
 }
@@ -124,9 +126,9 @@ function tooltipFor(model: Model, u: Unit, pred: ModelPrediction): string {
 
 /** The model lens: depth summary. */
 export function modelLensText(model: Model, pred: ModelPrediction, findings: number): string {
-  const linear = model.layers.filter((l) => LINEAR.has(l.kind)).length;
+  const { ratio, weightLayers } = weightGradientRatio(model, pred);
   const partial = model.partial.length ? `  (${model.partial.length} unresolved)` : '';
-  return `NormLens ${model.name}: ${linear} weight layers  var x${two(pred.varianceRatio)}  grad x${two(pred.totalGradGain)} over depth  ${findings} finding${findings === 1 ? '' : 's'}${partial}`;
+  return `NormLens ${model.name}: ${weightLayers} weight layers  var x${two(pred.varianceRatio)}  grad first/last x${two(ratio)}  ${findings} finding${findings === 1 ? '' : 's'}${partial}`;
 }
 
 /** Unicode sparkline of a series (hover chart fallback and status bar). */

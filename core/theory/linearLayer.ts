@@ -49,12 +49,17 @@ export function linearWeights(layer: Layer, framework: Framework): LinearWeights
     init = defaultInit(framework);
     notes.push(`no init given: ${framework} default (${init.scheme}) assumed`);
   }
-  let sigmaW2 = init.sigmaW2 ?? initSigmaW2(init, fanIn, fanOut);
+  const computed = init.sigmaW2 ?? initSigmaW2(init, fanIn, fanOut);
+  let sigmaW2 = computed !== null && Number.isFinite(computed) ? computed : null;
   if ((init.scheme === 'ones' || init.scheme === 'constant') && (init.value ?? 1) !== 0) {
     unknown = `constant weights (${init.scheme}): every unit computes the same value, mean-field theory does not apply`;
     sigmaW2 = null;
   } else if (sigmaW2 === null) {
-    unknown = `sigma_w^2 of ${init.scheme} could not be resolved${unresolved(layer)}`;
+    // Known fans but no variance: the init's own numbers (std=1e200) square past the floating-point range.
+    const raw = computed ?? initSigmaW2(init, fanIn, fanOut);
+    unknown = raw !== null && !Number.isFinite(raw)
+      ? `sigma_w^2 of ${init.scheme} is beyond the floating-point range: the init's parameters are too large`
+      : `sigma_w^2 of ${init.scheme} could not be resolved${unresolved(layer)}`;
   }
   if (sigmaW2 === null) {
     sigmaW2 = 1;

@@ -62,6 +62,11 @@ function seluCheck(p: PendingLinear): SeluLayerCheck {
   };
 }
 
+/** A number from the file as a message shows it: non-finite ones in words, not as "NaN" / "Infinity". */
+function shown(x: number): string {
+  return Number.isFinite(x) ? String(x) : Number.isNaN(x) ? 'not a number' : x > 0 ? 'infinite' : '-infinite';
+}
+
 function passThrough(input: SignalStats, unknown: string | null, notes: string[] = []): Step {
   return { out: input, preVariance: null, gradGain: 1, saturation: 0, inactive: null, selu: null, suggestion: null, unknown, notes };
 }
@@ -108,7 +113,9 @@ function linearStep(model: Model, layers: Layer[], i: number, input: SignalStats
   } else {
     suggestion = suggestInit(follower, w.sigmaB2, model.framework, w.unknown ? null : w.sigmaW2);
   }
-  const selu = r.act?.name === 'selu' ? seluCheck({ tau: r.sigmaW2, muIn: input.mean, nuIn: input.variance }) : null;
+  // Theorem 1 is about numbers: past an overflow (non-finite incoming statistics) there is nothing to check.
+  const finiteIn = Number.isFinite(input.mean) && Number.isFinite(input.variance) && Number.isFinite(r.sigmaW2);
+  const selu = r.act?.name === 'selu' && finiteIn ? seluCheck({ tau: r.sigmaW2, muIn: input.mean, nuIn: input.variance }) : null;
   return { out: r.out, preVariance: r.preVariance, gradGain: r.gradGain, saturation: r.saturation, inactive: r.inactive, selu, suggestion, unknown: w.unknown, notes };
 }
 
@@ -126,12 +133,16 @@ function activationStep(model: Model, layer: Layer, input: SignalStats, pending:
     gaussian: false,
     source: input.gaussian ? { act, m: input.mean, q: input.variance, a: 1, b: 0 } : null,
   };
-  const selu = act.name === 'selu' && pending ? seluCheck(pending) : null;
+  const selu = act.name === 'selu' && pending && [pending.tau, pending.muIn, pending.nuIn].every(Number.isFinite) ? seluCheck(pending) : null;
   return { out, preVariance: null, gradGain: s.derivSecondMoment, saturation: s.saturation, inactive: s.inactive, selu, suggestion: null, unknown: null, notes };
 }
 
 function normStep(model: Model, layer: Layer, input: SignalStats): Step {
-  const eps = layer.norm?.eps ?? (model.framework === 'pytorch' ? 1e-5 : 1e-3);
+  const fallback = model.framework === 'pytorch' ? 1e-5 : 1e-3;
+  const given = layer.norm?.eps ?? null;
+  // A negative or non-finite eps (the framework would reject it) would make the scale below NaN.
+  const usable = given !== null && Number.isFinite(given) && given >= 0;
+  const eps = usable ? given : fallback;
   // Training mode: (x - mean) / sqrt(var + eps), gamma = 1 and beta = 0 at init.
   const scale = 1 / Math.sqrt(input.variance + eps);
   const variance = input.variance * scale * scale;
@@ -143,7 +154,8 @@ function normStep(model: Model, layer: Layer, input: SignalStats): Step {
     gaussian: input.gaussian,
     source: src ? { ...src, a: src.a * scale, b: (src.b - input.mean) * scale } : null,
   };
-  return { ...passThrough(out, null), gradGain: scale * scale };
+  const notes = given !== null && !usable ? [`eps ${shown(given)} is not a non-negative number: the ${model.framework} default ${fallback} is used`] : [];
+  return { ...passThrough(out, null, notes), gradGain: scale * scale };
 }
 
 function poolStep(layer: Layer, input: SignalStats, spatial: number[] | null, rho: number): Step {
@@ -170,13 +182,13 @@ function layerStep(model: Model, i: number, input: SignalStats, spatial: number[
       return activationStep(model, layer, input, waiting);
     case 'dropout': {
       if (layer.rate === null) return passThrough(input, 'dropout rate unresolved');
-      if (!(layer.rate >= 0 && layer.rate < 1)) return passThrough(input, `dropout rate ${layer.rate} outside [0, 1)`);
+      if (!(layer.rate >= 0 && layer.rate < 1)) return passThrough(input, `dropout rate ${shown(layer.rate)} outside [0, 1)`);
       const d = dropoutMoments(layer.rate, input.mean, input.variance);
       return { ...passThrough(statsOf(d.mean, d.variance, false), null), gradGain: d.gradGain };
     }
     case 'alphadropout': {
       if (layer.rate === null) return passThrough(input, 'alpha dropout rate unresolved');
-      if (!(layer.rate >= 0 && layer.rate < 1)) return passThrough(input, `alpha dropout rate ${layer.rate} outside [0, 1)`);
+      if (!(layer.rate >= 0 && layer.rate < 1)) return passThrough(input, `alpha dropout rate ${shown(layer.rate)} outside [0, 1)`);
       const d = alphaDropoutMoments(layer.rate, input.mean, input.variance);
       return { ...passThrough(statsOf(d.mean, d.variance, false), null), gradGain: d.gradGain };
     }
@@ -194,6 +206,22 @@ function layerStep(model: Model, i: number, input: SignalStats, spatial: number[
 }
 
 /**
+ * Why a layer's numbers are not finite, or null when they are. Doubles overflow past 1.8e308: a stack of layers
+ * that each multiply the variance (N(0, 1) weights at width 1024 gain ~500 per ReLU layer) gets there in about a
+ * hundred layers, and what follows (a norm of infinity) is NaN. Such layers are `unknown` so that no consumer
+ * prints or compares the numbers as if they were predictions.
+ */
+function nonFiniteReason(values: number[], input: SignalStats, firstOverflow: Layer | null): string | null {
+  if (values.every(Number.isFinite)) return null;
+  if (firstOverflow) return `not predicted: the statistics stopped being finite at layer ${firstOverflow.index} (${firstOverflow.name})`;
+  const inputFinite = Number.isFinite(input.mean) && Number.isFinite(input.variance) && Number.isFinite(input.secondMoment);
+  if (inputFinite && values.some((v) => v === Infinity || v === -Infinity)) {
+    return 'the predicted statistics overflow the floating-point range (beyond 1.8e308): the signal or gradient explodes here';
+  }
+  return 'the predicted statistics are not numbers for this layer\'s parameters';
+}
+
+/**
  * Predicts every layer's statistics at initialization. Input features default to mean 0, variance 1.
  * cumulativeGradGain[i] is E||dL/dx_input||^2 / E||dL/dy_i||^2 (see README.md).
  */
@@ -208,6 +236,7 @@ export function predictModel(model: Model, options: PredictOptions = {}): ModelP
   const pending = { value: null as PendingLinear | null };
   let current = input;
   let spatial = inputSpatial(model);
+  let firstOverflow: Layer | null = null;
   for (let i = 0; i < model.layers.length; i++) {
     const layer = model.layers[i];
     const step = layerStep(model, i, current, spatial, rho, pending);
@@ -226,8 +255,21 @@ export function predictModel(model: Model, options: PredictOptions = {}): ModelP
         step.notes.push(`residual source ${from} not found before this layer: add ignored`);
       }
     }
+    let gradGain = prevCum > 0 ? cum / prevCum : step.gradGain;
+    if (!Number.isFinite(cum) && Number.isFinite(step.gradGain)) {
+      // Backward gains overflow long before the forward statistics do (deep tanh: bounded activations, chi ~ 36 per
+      // layer). The product is capped so the forward predictions of every later layer stay usable; each layer's own
+      // gain is still exact, and the note says the cumulative figure is a floor.
+      cum = Number.MAX_VALUE;
+      gradGain = step.gradGain;
+      step.notes.push('cumulative gradient gain overflows the floating-point range: shown capped at 1.8e308');
+    } else if (prevCum === Number.MAX_VALUE) {
+      gradGain = step.gradGain;
+    }
     outputs.push(out);
     cumulative.push(cum);
+    const overflow = nonFiniteReason([out.mean, out.variance, out.secondMoment, step.preVariance ?? 0, step.saturation, step.inactive ?? 0, gradGain, cum], current, firstOverflow);
+    if (overflow !== null && firstOverflow === null) firstOverflow = layer;
     current = out;
     if (layer.kind === 'flatten' || layer.kind === 'dense') spatial = null;
     else if (layer.spatial) spatial = layer.spatial;
@@ -239,11 +281,11 @@ export function predictModel(model: Model, options: PredictOptions = {}): ModelP
       preVariance: step.preVariance,
       saturation: step.saturation,
       inactive: step.inactive,
-      gradGain: prevCum > 0 ? cum / prevCum : step.gradGain,
+      gradGain,
       cumulativeGradGain: cum,
       selu: step.selu,
       suggestion: step.suggestion,
-      unknown: step.unknown,
+      unknown: overflow ?? step.unknown,
       notes: step.notes,
     });
   }

@@ -194,6 +194,8 @@ export interface SeluFixedPoint extends Moments {
   converged: boolean;
   /** The variance went to 0 (below collapseThreshold): no positive fixed point attracts from nu = 1. */
   collapsed: boolean;
+  /** The variance grew past 1e100 (SELU is linear above 0, so tau beyond ~2 to ~3 has no fixed point): it explodes. */
+  diverged: boolean;
 }
 
 /** Options of the omega = 0 variance iteration. */
@@ -217,6 +219,13 @@ export function seluFixedPointIteration(tau: number, options: SeluIterationOptio
 
 const memoFixedPoint = memoize(iterateFixedPoint, (tau, o) => `${tau}|${o.convention}|${o.start}|${o.tolerance}|${o.maxIterations}|${o.collapseThreshold}`);
 
+/**
+ * Variance past which the iteration has diverged. Fixed points grow continuously as tau nears the critical value,
+ * but none this large is a fixed point in any useful sense; stopping here also stops before the moments overflow
+ * to Infinity / NaN, whose next step (selu of N(0, NaN)) would read as variance 0, a collapse.
+ */
+const DIVERGED_VARIANCE = 1e100;
+
 function iterateFixedPoint(tau: number, options: SeluIterationOptions): SeluFixedPoint {
   const convention = options.convention ?? 'variance';
   const tol = options.tolerance ?? 1e-14;
@@ -229,19 +238,21 @@ function iterateFixedPoint(tau: number, options: SeluIterationOptions): SeluFixe
     const next = convention === 'variance' ? out.variance : out.secondMoment;
     const done = Math.abs(next - x) <= tol * Math.max(next, 1e-300);
     x = next;
-    if (x < collapseThreshold) return { ...out, tau, iterations: i, converged: true, collapsed: true };
-    if (done) return { ...out, tau, iterations: i, converged: true, collapsed: false };
+    if (!(x <= DIVERGED_VARIANCE)) return { ...out, tau, iterations: i, converged: false, collapsed: false, diverged: true };
+    if (x < collapseThreshold) return { ...out, tau, iterations: i, converged: true, collapsed: true, diverged: false };
+    if (done) return { ...out, tau, iterations: i, converged: true, collapsed: false, diverged: false };
   }
-  return { ...out, tau, iterations: maxIterations, converged: false, collapsed: false };
+  return { ...out, tau, iterations: maxIterations, converged: false, collapsed: false, diverged: false };
 }
 
 /**
- * The variance nu* a deep SELU stack settles at for weight scale tau (omega = 0): 0 when it collapses.
- * Default convention 'variance' reproduces reference.md (1 -> 1, 0.7737 -> 0.351, 0.5625 -> 0.027, 1/3 -> 0).
+ * The variance nu* a deep SELU stack settles at for weight scale tau (omega = 0): 0 when it collapses, Infinity
+ * when it grows without bound. Default convention 'variance' reproduces reference.md (1 -> 1, 0.7737 -> 0.351,
+ * 0.5625 -> 0.027, 1/3 -> 0).
  */
 export function seluVarianceFixedPoint(tau: number, options: SeluIterationOptions = {}): number {
   const fp = seluFixedPointIteration(tau, options);
-  return fp.collapsed ? 0 : fp.variance;
+  return fp.collapsed ? 0 : fp.diverged ? Infinity : fp.variance;
 }
 
 /** (alpha, lambda) making (mu*, nu*) the fixed point of g at omega = tau = 1. */

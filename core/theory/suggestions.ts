@@ -61,7 +61,9 @@ export function suggestInit(
       const fp = seluFixedPointIteration(current, { convention: 'secondMoment' });
       effect = fp.collapsed
         ? `; with tau = ${fmt(current)} the variance collapses to 0 with depth`
-        : fp.converged
+        : fp.diverged
+          ? `; with tau = ${fmt(current)} the variance grows without bound with depth`
+          : fp.converged
           ? `; with tau = ${fmt(current)} the variance settles at ${fmt(fp.variance)}, not 1`
           : '';
     }

@@ -1,5 +1,6 @@
 import { parseTree, printParseErrorCode } from 'jsonc-parser';
 import type { Node, ParseError } from 'jsonc-parser';
+import { isWidth } from '../../shapes';
 
 /**
  * Parsing and typed read access to the jsonc-parser tree. The front end reads values straight off the tree (not
@@ -55,10 +56,10 @@ function firstTooDeep(text: string, limit: number): number {
 
 /**
  * Python's json.dumps (which Keras's to_json uses) writes float('inf') / float('nan') as bare Infinity / NaN, which
- * strict JSON rejects. Outside strings they are blanked to `[]` plus spaces: same length, so every offset and range
- * stays exact, and a non-number where a number was expected reads as "not given".
+ * strict JSON rejects. Outside strings they are blanked to an empty array of the same length (`[ ]` for NaN),
+ * so every offset and range stays exact, and a non-number where a number was expected reads as "not given".
  */
-function blankNonFiniteLiterals(text: string): string {
+function blankNonFiniteLiterals(text: string, literals: Map<number, number>): string {
   if (!/Infinity|NaN/.test(text)) return text;
   const NON_FINITE = /-?Infinity|NaN/y; // sticky: matches only at lastIndex, so each test is O(1)
   let out = '';
@@ -77,7 +78,10 @@ function blankNonFiniteLiterals(text: string): string {
       NON_FINITE.lastIndex = i;
       const m = NON_FINITE.exec(text);
       if (m) {
-        out += text.slice(last, i) + '[]' + ' '.repeat(m[0].length - 2);
+        // `[ ]`, `[      ]`: one array token as long as the literal, so a node's range covers the whole
+        // literal (a quick fix replacing `"kernel_initializer": NaN` must not leave a stray "N" behind).
+        out += text.slice(last, i) + '[' + ' '.repeat(m[0].length - 2) + ']';
+        literals.set(i, m[0] === 'NaN' ? NaN : m[0].startsWith('-') ? -Infinity : Infinity);
         i += m[0].length - 1;
         last = i + 1;
       }
@@ -88,7 +92,8 @@ function blankNonFiniteLiterals(text: string): string {
 
 /** Parse strict JSON (no comments, no trailing commas: what Keras and tfjs write). Never throws. */
 export function parseJsonTree(source: string): ParsedJson {
-  const text = blankNonFiniteLiterals(source);
+  const literals = new Map<number, number>();
+  const text = blankNonFiniteLiterals(source, literals);
   const deep = firstTooDeep(text, MAX_JSON_DEPTH);
   if (deep >= 0) {
     return { ok: false, message: `nesting deeper than ${MAX_JSON_DEPTH} levels`, offset: deep, length: 1 };
@@ -106,7 +111,28 @@ export function parseJsonTree(source: string): ParsedJson {
     if (first.offset >= text.trimEnd().length) message += ' (the file ends early: is it truncated?)';
     return { ok: false, message, offset: first.offset, length: first.length };
   }
+  if (literals.size) restoreNonFinite(root, literals);
   return { ok: true, root };
+}
+
+/**
+ * Turn the stand-in arrays back into number nodes holding NaN / Infinity, so messages say "units is NaN" rather
+ * than "units is an array"; numberOf() still reads them as not given (it accepts finite numbers only).
+ */
+function restoreNonFinite(root: Node, literals: Map<number, number>): void {
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop() as Node;
+    if (n.type === 'array' && !n.children?.length && literals.has(n.offset)) {
+      // jsonc-parser's nodes are plain objects with readonly typings; this is the one place that edits one.
+      const editable = n as { type: string; value?: unknown; children?: Node[] };
+      editable.type = 'number';
+      editable.value = literals.get(n.offset);
+      editable.children = undefined;
+    } else if (n.children) {
+      for (const c of n.children) stack.push(c);
+    }
+  }
 }
 
 /** The value node of property `key` of an object node, or undefined. */
@@ -156,7 +182,7 @@ export function shapeOf(node: Node | undefined): (number | null)[] | null {
   const out: (number | null)[] = [];
   for (const item of items) {
     if (item.type === 'null') out.push(null);
-    else if (item.type === 'number' && Number.isInteger(item.value) && item.value >= 0) out.push(item.value);
+    else if (item.type === 'number' && isWidth(item.value)) out.push(item.value);
     else return null;
   }
   return out;
@@ -185,6 +211,8 @@ export function describeValue(node: Node | undefined): string {
     case 'string':
       return JSON.stringify(node.value);
     case 'number':
+      // 1e400 parses to Infinity; say what it is rather than print a word the file does not contain.
+      return Number.isFinite(node.value) ? String(node.value) : Number.isNaN(node.value) ? 'NaN' : 'a number beyond the floating-point range';
     case 'boolean':
       return String(node.value);
     case 'null':
@@ -203,8 +231,11 @@ export function propAny(node: Node | undefined, ...keys: string[]): Node | undef
   return undefined;
 }
 
-/** A positive integer value (units, filters), else null. */
+/**
+ * A positive integer value (units, filters), else null. Capped at 2^53 (core/shapes.ts): a width of 1e300 only
+ * makes products of widths overflow, and no layer has it.
+ */
 export function positiveIntOf(node: Node | undefined): number | null {
   const n = numberOf(node);
-  return n !== null && Number.isInteger(n) && n > 0 ? n : null;
+  return n !== null && isWidth(n) ? n : null;
 }

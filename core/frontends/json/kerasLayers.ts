@@ -28,7 +28,7 @@ function mapDense(ctx: ReadContext, e: LayerEntry, input: Tensor): MappedLayer {
   const unitsNode = propAny(c, 'units', 'output_dim');
   const units = positiveIntOf(unitsNode);
   if (units === null) {
-    addPartial(ctx, `units is ${describeValue(unitsNode)}, not a positive integer`, unitsNode ?? e.node, `${e.name}.units`, index);
+    addPartial(ctx, `units is ${describeValue(unitsNode)}, not a positive integer up to 2^53`, unitsNode ?? e.node, `${e.name}.units`, index);
   }
   const outSymbol = units === null ? `${e.name}.units` : null;
   const layer = baseLayer(ctx, e, 'dense', dimOf(inWidth, inWidth === null ? input.symbol : null), dimOf(units, outSymbol));

@@ -67,7 +67,7 @@ function paddingTotals(node: Node | undefined, dims: number): number[] | null {
 
 function reportBadInt(ctx: ReadContext, e: LayerEntry, key: string, index: number, config = e.config): void {
   const node = prop(config, key);
-  addPartial(ctx, `${key} is ${describeValue(node)}, not a positive integer`, node ?? e.node, `${e.name}.${key}`, index);
+  addPartial(ctx, `${key} is ${describeValue(node)}, not a positive integer up to 2^53`, node ?? e.node, `${e.name}.${key}`, index);
 }
 
 /** Map a shape layer (see isShapeLayer). */

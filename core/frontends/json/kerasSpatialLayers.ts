@@ -91,7 +91,7 @@ function mapConv(ctx: ReadContext, e: LayerEntry, input: Tensor, dims: 1 | 2): M
     conv.groups = channels ?? undefined;
   } else {
     filters = positiveIntOf(filtersNode);
-    if (filters === null) addPartial(ctx, `filters is ${describeValue(filtersNode)}, not a positive integer`, filtersNode ?? e.node, `${e.name}.filters`, index);
+    if (filters === null) addPartial(ctx, `filters is ${describeValue(filtersNode)}, not a positive integer up to 2^53`, filtersNode ?? e.node, `${e.name}.filters`, index);
     const groups = positiveIntOf(prop(c, 'groups')) ?? 1;
     if (groups !== 1) conv.groups = groups;
   }

@@ -90,6 +90,11 @@ function modelInput(ctx: ReadContext, opts: ReadJsonOptions): ModelInput {
     );
     return { shape: null, assumed: false };
   }
+  if (stated.dims.length === 0) {
+    // `batch_input_shape: [784]` (the batch axis only): nothing per sample, so no layer can take its width from it.
+    addPartial(ctx, 'the stated input shape has only the batch axis: the per-sample shape is empty, so the first layer\'s fan-in is unknown', stated.node, 'input_shape');
+    return { shape: null, assumed: false };
+  }
   const known = stated.dims.every((d) => d !== null);
   if (!known) {
     const shown = stated.dims.map((d) => (d === null ? 'None' : String(d))).join(', ');

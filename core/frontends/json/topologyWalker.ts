@@ -132,6 +132,11 @@ function walkFunctional(ctx: ReadContext, modelNode: Node, inputs: Tensor[] | nu
     }
     const ins = g.inputs.map((r) => produced.get(r.layer) ?? unknownTensor(UNKNOWN_PRODUCER, r.layer));
     if (g.inputs.length === 0 && inputs?.length) ins.push(inputs[0]);
+    else if (g.inputs.length === 0 && !shapeInLayerConfig(e.config)) {
+      // In a functional model every layer but an InputLayer is called on something; without a readable
+      // inbound node its input is unknown, and the model has to say so.
+      addPartial(ctx, `layer "${g.name}" has no inbound_nodes NormLens can read: its input is unknown`, prop(e.node, 'inbound_nodes') ?? e.node, e.name);
+    }
     const result = MODEL_CLASSES.has(e.className)
       ? walkModel(ctx, e.node, ins, `${e.name}/`, depth + 1)
       : mapSafely(ctx, e, ins.length ? ins : [startTensor(ctx, shapeInLayerConfig(e.config))]);

@@ -50,6 +50,11 @@ export function numberArg(spec: LayerSpec, b: Bound, name: string, dflt: number 
   if (v === undefined || v.t === 'none') return dflt;
   const n = asNumber(v);
   if (n === null) unresolved(spec, b, name, v);
+  else if (!Number.isFinite(n)) {
+    // float('nan') / 1e400: no framework accepts it as a rate, eps or slope; reported, not passed on.
+    spec.issues.push({ symbol: null, reason: `${spec.sourceType} argument \`${name}\` is ${Number.isNaN(n) ? 'not a number (nan)' : 'infinite'}, not a finite number`, node: b.node(name) ?? spec.node, spec });
+    return null;
+  }
   return n;
 }
 

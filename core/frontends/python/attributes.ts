@@ -36,6 +36,12 @@ export function getAttr(ip: Interp, obj: Value, name: string, node: Node | null)
       }
       if (name === '__class__') return classOf(obj.mk === 'leaf' ? obj.spec.classPath : obj.mk);
       if (obj.mk === 'kmodel' && name === 'layers') return list(obj.graph.layers.map((e) => ({ t: 'mod', mk: 'leaf', spec: e.spec }) as Value));
+      if (obj.mk !== 'leaf' && obj.mk !== 'kmodel' && !FRAMEWORK_METHODS.has(name)) {
+        // nn.Module.__getattr__: a child registered by name (`add_module('input', ...)`, an OrderedDict
+        // Sequential) is an attribute. The quick fixes write `snn.input.weight`; unread, their init was lost.
+        const child = obj.children.find((c) => c.name === name);
+        if (child) return child.value;
+      }
       return { t: 'method', recv: obj, name };
     case 'param':
       if (name === 'data') return obj;
@@ -135,6 +141,7 @@ function sliceRange(length: number, key: Value): number[] | null {
 
 /** `target[key]`: lists, strings, dicts, containers (index, slice or name) and parameter shapes. */
 export function subscript(ip: Interp, target: Value, key: Value): Value {
+  if (key.t === 'obj') ip.spendOn(target); // a slice copies
   switch (target.t) {
     case 'list': {
       const r = sliceRange(target.items.length, key);

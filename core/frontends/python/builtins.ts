@@ -13,7 +13,7 @@ function unknownOf(args: Args): Value {
   return unknown(u && u.t === 'unknown' ? u.symbol : null);
 }
 
-function rangeOf(args: Args): Value {
+function rangeOf(ip: Interp, args: Args): Value {
   const ns = args.pos.map(asNumber);
   if (ns.some((n) => n === null) || !ns.length) return unknownOf(args);
   const [start, stop, step] = ns.length === 1 ? [0, ns[0] as number, 1] : [ns[0] as number, ns[1] as number, (ns[2] ?? 1) as number];
@@ -22,6 +22,7 @@ function rangeOf(args: Args): Value {
   if (count > MAX_RANGE_LIST) {
     return { t: 'obj', kind: 'range', attrs: new Map([['start', num(start)], ['stop', num(stop)], ['step', num(step)]]) };
   }
+  ip.spend(count / 16); // built whole: `range(100000)` in a loop is a list of 100,000 per iteration
   const out: Value[] = [];
   for (let i = 0; i < count; i++) out.push(num(start + i * step));
   return list(out);
@@ -44,18 +45,27 @@ function numbers(args: Args): number[] | null {
   return ns.every((n): n is number => n !== null) ? ns : null;
 }
 
+/** Built-ins whose cost grows with the size of their arguments. */
+const WALKING_BUILTINS = new Set(['list', 'tuple', 'dict', 'set', 'sorted', 'sum', 'min', 'max', 'any', 'all', 'enumerate', 'zip', 'reversed', 'map', 'filter', 'str', 'repr', 'print']);
+
 /** Python built-in functions the evaluator understands. Unsupported ones return unknown. */
 export function callBuiltin(ip: Interp, name: string, args: Args): Value {
   const [a, b] = args.pos;
+  // list(), sorted(), sum(), zip(), ... read their arguments whole (len() and isinstance() do not).
+  if (WALKING_BUILTINS.has(name)) ip.spendOn(...args.pos);
   switch (name) {
     case 'range':
-      return rangeOf(args);
+      return rangeOf(ip, args);
     case 'len':
       return lengthOf(a);
     case 'int':
     case 'float': {
       if (!a) return num(0);
       if (a.t === 'str') {
+        // float('inf') / float('nan') are how Python spells the non-finite values; they must read as such (and be
+        // reported where a width or rate needs a number), not as an unresolved value nobody can explain.
+        const special = name === 'float' ? /^\s*([+-]?)(inf|infinity|nan)\s*$/i.exec(a.v) : null;
+        if (special) return num(special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity);
         const n = name === 'int' ? parseInt(a.v, 10) : parseFloat(a.v);
         return Number.isNaN(n) ? unknown(null) : num(n);
       }

@@ -9,7 +9,7 @@ import { moduleMethod } from './moduleValues';
 import { callTorch } from './pytorch';
 import { paramMethod } from './pytorchInit';
 import { tensorMethod } from './pytorchOps';
-import { NONE, asNumber, iterate, list, num, str, unknown } from './values';
+import { NONE, asNumber, iterate, joinIssues, list, noteOverflow, num, pushCapped, str, unknown } from './values';
 import type { Value } from './values';
 
 /** Call a library function or class by its (import-resolved) qualified name. */
@@ -37,6 +37,8 @@ export function callRef(ip: Interp, path: string, args: Args, calleeText: string
 export function callMethod(ip: Interp, recv: Value, name: string, args: Args): Value {
   switch (recv.t) {
     case 'list':
+      // copy / index / insert / reverse touch the whole list, extend its argument; append is O(1).
+      ip.spendOn(...(LIST_SCANS.has(name) ? [recv] : []), ...args.pos);
       return listMethod(recv, name, args);
     case 'dict':
       return dictMethod(recv, name, args);
@@ -57,16 +59,19 @@ export function callMethod(ip: Interp, recv: Value, name: string, args: Args): V
   }
 }
 
+/** List methods whose cost grows with the list's length. */
+const LIST_SCANS = new Set(['copy', 'index', 'insert', 'reverse', 'count', 'remove', 'sort']);
+
 function listMethod(l: Extract<Value, { t: 'list' }>, name: string, args: Args): Value {
   const [a, b] = args.pos;
   switch (name) {
     case 'append':
-      if (a) l.items.push(a);
+      if (a && !pushCapped(l.items, [a])) noteOverflow(l, args.node);
       return NONE;
     case 'extend': {
       const items = a ? iterate(a) : null;
-      if (items) l.items.push(...items);
-      if (a?.t === 'list') l.issues.push(...a.issues);
+      if (items && !pushCapped(l.items, items)) noteOverflow(l, args.node);
+      if (a?.t === 'list') l.issues = joinIssues(l.issues, a.issues);
       return NONE;
     }
     case 'insert': {

@@ -13,7 +13,10 @@ const MAX_EXPR_DEPTH = 150;
 /** Evaluate one expression node statically. Never throws for unsupported syntax: it returns `unknown`. */
 export function evalExpr(ip: Interp, node: Node, scope: Scope): Value {
   ip.tick();
-  if (ip.exprDepth >= MAX_EXPR_DEPTH) return unknown(null);
+  if (ip.exprDepth >= MAX_EXPR_DEPTH) {
+    ip.limitsHit.add(`expressions nested deeper than ${MAX_EXPR_DEPTH} levels are not evaluated`);
+    return unknown(null);
+  }
   ip.exprDepth++;
   try {
     return evalInner(ip, node, scope);
@@ -191,6 +194,8 @@ function evalComparison(ip: Interp, node: Node, scope: Scope): Value {
   let result: Value = bool(true);
   for (let i = 1; i < operands.length; i++) {
     const right = evalExpr(ip, operands[i], scope);
+    // `x in xs` / `xs == ys` scan the sequences.
+    ip.spendOn(left, right);
     result = compareOp(ops[i - 1], left, right);
     if (truthy(result) !== true) return result;
     left = right;

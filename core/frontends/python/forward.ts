@@ -85,14 +85,27 @@ export function callModule(ip: Interp, callee: Value, args: Args): Value {
       return unknown(null);
     case 'seq':
     case 'kseq': {
-      let cur: Value = x;
-      for (const child of callee.children) {
-        // keras.Input(...) listed first in a Sequential is the model input, not a layer.
-        if (child.value.t === 'tensor') continue;
-        cur = callModule(ip, child.value, { ...args, pos: [cur] });
+      // A Sequential that contains itself (`s.append(s)`) would fold forever: the inner use is not followed.
+      if (ip.activeForwards.has(callee)) {
+        const issue = { symbol: null, reason: `${callee.sourceType} contains itself; the inner use is not followed`, node: callee.node };
+        // The graph's issues reach the model being traced even at module level, where ip.issue has no sink.
+        if (x.t === 'tensor' && !x.graph.issues.some((i) => i.reason === issue.reason)) x.graph.issues.push(issue);
+        else ip.issue(issue);
+        return x;
       }
-      ip.carryIssues(callee.issues);
-      return cur;
+      ip.activeForwards.add(callee);
+      try {
+        let cur: Value = x;
+        for (const child of callee.children) {
+          // keras.Input(...) listed first in a Sequential is the model input, not a layer.
+          if (child.value.t === 'tensor') continue;
+          cur = callModule(ip, child.value, { ...args, pos: [cur] });
+        }
+        ip.carryIssues(callee.issues);
+        return cur;
+      } finally {
+        ip.activeForwards.delete(callee);
+      }
     }
     case 'kmodel':
       return x.t === 'tensor' ? replayGraph(ip, callee.graph, x) : unknown(null);

@@ -27,6 +27,18 @@ export class BudgetExceeded extends Error {}
 export interface Limits {
   /** Evaluation steps (expressions + statements) per stage: module code, each model's forward pass. */
   maxSteps: number;
+  /**
+   * Evaluation steps for the whole file, all stages together. Stages are many (module code, every builder
+   * function and unused class discovered, up to 100 model traces), so per-stage budgets alone let a file of 30
+   * classes with heavy forward() loops take 40 s; this caps the file.
+   */
+  maxTotalSteps: number;
+  /**
+   * Wall-clock milliseconds for the whole evaluation: the backstop behind the step counts, for work a step
+   * does not measure (an operation on a 100,000-item list counts as many steps as it touches where it is
+   * charged, but not every path charges). Only pathological files reach it.
+   */
+  maxMillis: number;
   /** Iterations of one loop. */
   maxLoop: number;
   /** Nested calls of functions / methods defined in the file. */
@@ -36,7 +48,7 @@ export interface Limits {
 }
 
 /** Limits for real files: generous for hand-written models, bounded for generated or hostile ones. */
-export const DEFAULT_LIMITS: Limits = { maxSteps: 3_000_000, maxLoop: 10_000, maxCallDepth: 40, maxLayers: 10_000 };
+export const DEFAULT_LIMITS: Limits = { maxSteps: 3_000_000, maxTotalSteps: 6_000_000, maxMillis: 4_000, maxLoop: 10_000, maxCallDepth: 40, maxLayers: 10_000 };
 
 interface Frame {
   yields: Value[] | null;
@@ -79,9 +91,16 @@ export class Interp {
   readonly activeForwards = new Set<Value>();
   /** The node a model trace starts from (not a "use" of its layers). */
   traceRoot: Node | null = null;
+  /**
+   * Limits met anywhere, module level included, where `issue` has no model to report to: when the file then
+   * yields no model, the error says which limit may have hidden it.
+   */
+  readonly limitsHit = new Set<string>();
   /** Batch size the file states, first found wins (directive handled by the caller). */
   batchSize: number | null = null;
   private steps = 0;
+  private totalSteps = 0;
+  private readonly deadline: number;
   private readonly generators = new Map<number, boolean>();
   /** Per loop node: whether its body may build layers (see loops.ts). */
   readonly loopKinds = new Map<number, boolean>();
@@ -93,6 +112,7 @@ export class Interp {
     readonly limits: Limits = DEFAULT_LIMITS,
   ) {
     this.lines = text.split('\n');
+    this.deadline = performance.now() + limits.maxMillis;
     this.globals.vars.set('__name__', { t: 'str', v: '__main__' });
   }
 
@@ -106,9 +126,33 @@ export class Interp {
     return this.steps;
   }
 
-  /** Count one evaluation step; throws BudgetExceeded past the limit. */
+  /** Count one evaluation step; throws BudgetExceeded past the stage's or the file's limit. */
   tick(): void {
-    if (++this.steps > this.limits.maxSteps) throw new BudgetExceeded('evaluation budget exhausted');
+    if (++this.steps > this.limits.maxSteps || ++this.totalSteps > this.limits.maxTotalSteps) throw new BudgetExceeded('evaluation budget exhausted');
+    // The clock is read once per 1024 steps: cheap, and a step is microseconds.
+    if ((this.totalSteps & 1023) === 0 && performance.now() > this.deadline) throw new BudgetExceeded('evaluation time limit reached');
+  }
+
+  /**
+   * Charge work proportional to the data an operation touches (copying, scanning or building a sequence of n
+   * items costs n / 16 steps: an evaluation step costs about as much as touching 16 items): a loop of 10,000
+   * iterations each copying a 100,000-item list is 10^9 operations in 10^4 steps otherwise, minutes instead of a
+   * budget.
+   */
+  spend(units: number): void {
+    const u = Math.ceil(units);
+    if (!(u > 0)) return;
+    this.steps += u;
+    this.totalSteps += u;
+    if (this.steps > this.limits.maxSteps || this.totalSteps > this.limits.maxTotalSteps) throw new BudgetExceeded('evaluation budget exhausted');
+    if (performance.now() > this.deadline) throw new BudgetExceeded('evaluation time limit reached');
+  }
+
+  /** Charge for the sizes of sequence values an operation reads (lists, strings, dicts, containers). */
+  spendOn(...values: (Value | undefined)[]): void {
+    let n = 0;
+    for (const v of values) n += sizeOf(v);
+    if (n >= 4) this.spend(n);
   }
 
   /** Record a problem with the model whose code is running (no-op at module level; see `carryIssues`). */
@@ -300,6 +344,23 @@ export class Interp {
   /** A list value's issues, for values flowing into loops that mutate containers. */
   taint(target: ListValue | { issues: Issue[] }, issue: Issue): void {
     if (!target.issues.some((i) => i.reason === issue.reason)) target.issues.push(issue);
+  }
+}
+
+/** Work units of reading a value: items of a list, dict or container / 16; characters of a string / 256. */
+function sizeOf(v: Value | undefined): number {
+  if (!v) return 0;
+  switch (v.t) {
+    case 'list':
+      return v.items.length / 16;
+    case 'str':
+      return v.v.length / 256;
+    case 'dict':
+      return v.entries.size / 16;
+    case 'mod':
+      return v.mk === 'leaf' || v.mk === 'kmodel' ? 0 : v.children.length / 16;
+    default:
+      return 0;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { Dim, Framework, Layer } from '../../ir';
 import { defaultBias, defaultInit, resolveInitVariances } from '../../initializers';
-import { convOutputSpatial, kernelVolume, poolOutputSpatial } from '../../shapes';
+import { convOutputSpatial, describeBadWidth, isWidth, kernelVolume, poolOutputSpatial } from '../../shapes';
 import { rangeOf } from './syntax';
+import { asNumber } from './values';
 import type { Emitted, LayerSpec, Value } from './values';
 
 /** Per-sample activation shape while walking a model: channels / features and spatial size (null = flat). */
@@ -19,21 +20,58 @@ export interface LayerNaming {
 /** Symbol used when a width depends on a spatial size nobody stated. */
 const SPATIAL_SYMBOL = 'input_size';
 
-function dimOf(v: Value | undefined, running: Dim | null): Dim {
+/** Widths the file states that are not widths (0, negative, fractional, 10^300, None), with their layer. */
+export interface BadWidth {
+  /** How the value reads in a message: "-3", "infinite", "None", "a string". */
+  shown: string;
+  /** Index of the layer whose argument it is. */
+  layer: number;
+  /** Which argument: 'in' or 'out'. */
+  side: 'in' | 'out';
+}
+
+/** A value that is known but is no width, as a message shows it. */
+function shownValue(v: Value): string {
+  switch (v.t) {
+    case 'none':
+      return 'None';
+    case 'str':
+      return 'a string';
+    case 'list':
+      return v.tuple ? 'a tuple' : 'a list';
+    case 'dict':
+      return 'a dict';
+    default:
+      return `a ${v.t === 'mod' || v.t === 'inst' ? 'module' : 'value that is not a number'}`;
+  }
+}
+
+function dimOf(v: Value | undefined, running: Dim | null, bad?: (shown: string) => void): Dim {
   if (v === undefined) return running ?? { value: null, symbol: null };
-  if (v.t === 'num') return { value: v.v, symbol: null };
+  const n = asNumber(v);
+  if (v.t !== 'unknown') {
+    if (n !== null && isWidth(n)) return { value: n, symbol: null };
+    // Not a width (the model would not build): reported by the caller and never fed to the theory; like an
+    // unresolved argument it takes the width flowing in, if any.
+    bad?.(n !== null ? describeBadWidth(n) : shownValue(v));
+    return { value: running?.value ?? null, symbol: null };
+  }
   const symbol = v.t === 'unknown' ? v.symbol : null;
   // An unresolved argument still takes the width flowing into it: the model would not run otherwise.
   if (running?.value != null) return { value: running.value, symbol };
   return { value: null, symbol: symbol ?? running?.symbol ?? null };
 }
 
-function product(ch: Dim, spatial: (number | null)[]): Dim {
+function product(ch: Dim, spatial: (number | null)[], bad: (shown: string) => void): Dim {
   if (ch.value === null) return { value: null, symbol: ch.symbol };
   let p = ch.value;
   for (const s of spatial) {
     if (s === null) return { value: null, symbol: SPATIAL_SYMBOL };
     p *= s;
+  }
+  if (!isWidth(p)) {
+    bad(describeBadWidth(p));
+    return { value: null, symbol: null };
   }
   return { value: p, symbol: null };
 }
@@ -65,11 +103,14 @@ export function buildLayers(
   input: RunningShape,
   framework: Framework,
   naming: Map<LayerSpec, LayerNaming>,
+  badWidths: BadWidth[] = [],
 ): Layer[] {
   const shapes: RunningShape[] = [];
   const counters = new Map<string, number>();
   return emitted.map((e, index) => {
     const s = e.spec;
+    const badIn = (shown: string) => badWidths.push({ shown, layer: index, side: 'in' });
+    const badOut = (shown: string) => badWidths.push({ shown, layer: index, side: 'out' });
     const inShape = e.inputAt < 0 ? input : (shapes[e.inputAt] ?? input);
     const layer: Layer = {
       index,
@@ -90,8 +131,8 @@ export function buildLayers(
     let fanOut: number | null = null;
     switch (s.kind) {
       case 'dense': {
-        layer.in = s.framework === 'pytorch' ? dimOf(s.inArg, inShape.ch) : inShape.ch;
-        layer.out = dimOf(s.outArg, null);
+        layer.in = s.framework === 'pytorch' ? dimOf(s.inArg, inShape.ch, badIn) : inShape.ch;
+        layer.out = dimOf(s.outArg, null, badOut);
         fanIn = layer.in.value;
         fanOut = layer.out.value;
         out = { ch: layer.out, spatial: inShape.spatial };
@@ -99,8 +140,8 @@ export function buildLayers(
       }
       case 'conv1d':
       case 'conv2d': {
-        layer.in = s.framework === 'pytorch' ? dimOf(s.inArg, inShape.ch) : inShape.ch;
-        layer.out = dimOf(s.outArg, null);
+        layer.in = s.framework === 'pytorch' ? dimOf(s.inArg, inShape.ch, badIn) : inShape.ch;
+        layer.out = dimOf(s.outArg, null, badOut);
         const dims = s.kind === 'conv1d' ? 1 : 2;
         const spatial = s.conv ? convOutputSpatial(inShape.spatial, s.conv) : null;
         if (s.conv) {
@@ -123,7 +164,7 @@ export function buildLayers(
         break;
       }
       case 'flatten': {
-        const features = inShape.spatial ? product(inShape.ch, inShape.spatial) : inShape.ch;
+        const features = inShape.spatial ? product(inShape.ch, inShape.spatial, badOut) : inShape.ch;
         layer.out = features;
         out = { ch: features, spatial: null };
         break;
@@ -133,12 +174,12 @@ export function buildLayers(
       case 'instancenorm':
       case 'groupnorm':
       case 'layernorm': {
-        layer.in = layer.out = s.framework === 'pytorch' && s.inArg !== undefined ? dimOf(s.inArg, inShape.ch) : inShape.ch;
+        layer.in = layer.out = s.framework === 'pytorch' && s.inArg !== undefined ? dimOf(s.inArg, inShape.ch, badIn) : inShape.ch;
         out = { ch: layer.in, spatial: inShape.spatial };
         break;
       }
       case 'other': {
-        layer.out = s.outArg !== undefined ? dimOf(s.outArg, null) : { value: null, symbol: null };
+        layer.out = s.outArg !== undefined ? dimOf(s.outArg, null, badOut) : { value: null, symbol: null };
         out = { ch: layer.out, spatial: s.outArg !== undefined ? inShape.spatial : null };
         break;
       }

@@ -46,6 +46,7 @@ export function loopOver(ip: Interp, iterable: Value, node: Node, body: (item: V
     return { issue: { symbol, reason: `number of iterations of \`${header(node)}\` is unknown${why}; its body was skipped`, node } };
   }
   const snapshot = items.slice(0, cap);
+  ip.spend(snapshot.length / 16);
   for (const item of snapshot) if (!body(item)) return { issue: null };
   return { issue: items.length > cap ? capIssue(node, cap) : null };
 }
@@ -53,7 +54,12 @@ export function loopOver(ip: Interp, iterable: Value, node: Node, body: (item: V
 /** Iterations that never build layers (module-level epoch loops) have nothing to teach; a few are enough. */
 const QUIET_LOOP_CAP = 100;
 
-/** True when a loop body may build or register layers: a class call (nn.Linear, Dense, a model class) or a mutation. */
+/**
+ * True when a loop body may build, register or initialise layers: a class call (nn.Linear, Dense, a model
+ * class), a mutation, or an in-place init (`nn.init.normal_(m.weight)`, `m.weight.data.uniform_()`). An init
+ * loop over `model.modules()` of a 200-layer model has 400+ iterations; cut at 100, the later layers silently
+ * kept their default init.
+ */
 function buildsLayers(node: Node): boolean {
   // A comprehension's element expression is a sibling of its for clause: look at the whole comprehension.
   const body = node.type === 'for_in_clause' ? (node.parent ?? node) : (field(node, 'body') ?? node);
@@ -62,7 +68,7 @@ function buildsLayers(node: Node): boolean {
     if (n.type !== 'call') return false;
     const callee = calleeText(n);
     const last = callee.split('.').pop() ?? '';
-    return /^[A-Z]/.test(last) || /^(append|extend|insert|add|add_module|register_module|setattr)$/.test(last);
+    return /^[A-Z]/.test(last) || /^(append|extend|insert|add|add_module|register_module|setattr|apply)$/.test(last) || /^[a-z_]+_$/.test(last);
   });
 }
 

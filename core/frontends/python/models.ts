@@ -4,7 +4,7 @@ import { newGraph, callModule } from './forward';
 import { BudgetExceeded } from './interpreter';
 import type { Candidate, Interp } from './interpreter';
 import { buildLayers } from './layerShapes';
-import type { LayerNaming } from './layerShapes';
+import type { BadWidth, LayerNaming } from './layerShapes';
 import { initAnchor, moduleNaming } from './naming';
 import { inputShapeFor } from './modelInput';
 import { rangeOf } from './syntax';
@@ -114,7 +114,8 @@ export function buildModel(ip: Interp, c: Candidate, defaults: { inputSize?: num
   const { graph, emitted, failure } = trace(ip, c, framework);
   const naming: Map<LayerSpec, LayerNaming> = framework === 'pytorch' ? moduleNaming(c) : new Map();
   const input = inputShapeFor(ip, c, graph, emitted, framework, defaults);
-  const layers = buildLayers(emitted, input.running, framework, naming);
+  const badWidths: BadWidth[] = [];
+  const layers = buildLayers(emitted, input.running, framework, naming, badWidths);
   const issues = collectIssues(c.value, graph, emitted);
   if (failure) issues.push(failure);
   issues.push(...input.issues);
@@ -122,6 +123,22 @@ export function buildModel(ip: Interp, c: Candidate, defaults: { inputSize?: num
     issues.push({ symbol: null, reason: `${c.name} is also built with other arguments at line ${other.startPosition.row + 1}; analysed with the first call (line ${c.node.startPosition.row + 1})`, node: other });
   }
   const partial = toReasons(issues, emitted);
+  // One reason per source location: a loop builds thousands of layers from one bad line, and 6,000 identical
+  // reasons would bury the one that matters.
+  const grouped = new Map<string, { first: BadWidth; count: number }>();
+  for (const b of badWidths) {
+    const l = layers[b.layer];
+    const key = `${l.range.startLine}:${l.range.startColumn}|${b.side}|${b.shown}|${l.kind === 'flatten'}`;
+    const g = grouped.get(key);
+    if (g) g.count++;
+    else grouped.set(key, { first: b, count: 1 });
+  }
+  for (const { first: b, count } of grouped.values()) {
+    const l = layers[b.layer];
+    const what = l.kind === 'flatten' ? 'flattened width' : b.side === 'in' ? 'input width' : 'output width';
+    const more = count > 1 ? ` (and ${count - 1} more built here)` : '';
+    partial.push({ symbol: null, reason: `layer ${l.name}${more}: ${what} is ${b.shown}, not a positive integer up to 2^53; treated as unknown`, range: l.range, layer: l.index });
+  }
   // Widths that stayed unresolved: one reason per symbol, at the first layer that needs it.
   const reported = new Set(partial.map((p) => p.symbol).filter(Boolean));
   layers.forEach((l) => {
@@ -132,6 +149,20 @@ export function buildModel(ip: Interp, c: Candidate, defaults: { inputSize?: num
       }
     }
   });
+  // A weight layer whose width is unknown without a symbol to name (an expression the evaluator cannot follow)
+  // still needs a reason, or the model would be incomplete without saying why.
+  // Explained by layer or by source location (layers built in a loop share one).
+  const at = (r: { startLine: number; startColumn: number }) => `${r.startLine}:${r.startColumn}`;
+  const explained = new Set(partial.map((p) => p.layer).filter((i): i is number => i !== undefined));
+  const explainedAt = new Set(partial.flatMap((p) => (p.range ? [at(p.range)] : [])));
+  for (const l of layers) {
+    const weighted = l.kind === 'dense' || l.kind === 'conv1d' || l.kind === 'conv2d';
+    const silent = [l.in, l.out].some((d) => d.value === null && !d.symbol);
+    if (weighted && silent && !explained.has(l.index) && !explainedAt.has(at(l.range)) && !partial.some((p) => p.symbol && [l.in.symbol, l.out.symbol].includes(p.symbol))) {
+      explainedAt.add(at(l.range));
+      partial.push({ symbol: null, reason: `width of ${l.name} could not be resolved from the code`, range: l.range, layer: l.index });
+    }
+  }
   const model: Model = {
     name: c.value.t === 'mod' && c.value.mk !== 'leaf' && c.value.explicitName ? c.value.explicitName : c.name,
     framework,

@@ -1,5 +1,5 @@
 import type { Args, Interp } from './interpreter';
-import { NONE, bool, iterate, list, num, str, unknown } from './values';
+import { MAX_SEQUENCE, NONE, bool, iterate, joinIssues, list, noteOverflow, num, str, unknown } from './values';
 import type { ContainerValue, InstValue, LayerSpec, Value } from './values';
 
 /** Attributes of a built layer that init code and helpers read (`m.in_features`, `m.weight`, `m.bias`). */
@@ -118,6 +118,11 @@ function parameters(root: Value): { name: string; value: Value }[] {
 }
 
 function pushChild(c: ContainerValue, value: Value, name?: string): void {
+  if (c.children.length >= MAX_SEQUENCE) {
+    // A container appended to without end (`s.extend(s)` in a loop): stop, and say the model is incomplete.
+    noteOverflow(c, c.node);
+    return;
+  }
   c.children.push({ name: name ?? String(c.children.length), value });
 }
 
@@ -132,7 +137,7 @@ export function moduleMethod(ip: Interp, recv: ContainerValue | InstValue | Valu
     case 'extend':
       if (container && a0) {
         for (const it of iterate(a0) ?? []) pushChild(container, it);
-        if (a0.t === 'list') container.issues.push(...a0.issues);
+        if (a0.t === 'list') container.issues = joinIssues(container.issues, a0.issues);
       }
       return recv;
     case 'insert':

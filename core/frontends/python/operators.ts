@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { tensorBinary } from './forward';
 import type { Interp } from './interpreter';
-import { asNumber, bool, list, num, str, unknown } from './values';
+import { MAX_SEQUENCE, MAX_STRING, asNumber, bool, joinIssues, list, num, overflowIssue, pushCapped, str, unknown } from './values';
 import type { Value } from './values';
 
 /** Longest list a `*` repetition may build; beyond this the result is unknown (hostile `[0] * 10**9`). */
@@ -19,16 +19,23 @@ export function binaryOp(ip: Interp, op: string, a: Value, b: Value, node: Node)
   const x = asNumber(a);
   const y = asNumber(b);
   if (x !== null && y !== null) return arithmetic(op, x, y);
-  if (a.t === 'str' && b.t === 'str' && op === '+') return str(a.v + b.v);
-  if (a.t === 'str' && op === '*' && y !== null) return y * a.v.length > MAX_REPEAT ? unknown(null) : str(a.v.repeat(Math.max(0, y)));
+  ip.spendOn(a, b);
+  if (a.t === 'str' && b.t === 'str' && op === '+') return a.v.length + b.v.length > MAX_STRING ? unknown(null) : str(a.v + b.v);
+  if (a.t === 'str' && op === '*' && y !== null) {
+    if (!(y * a.v.length <= MAX_REPEAT)) return unknown(null);
+    ip.spend((y * a.v.length) / 256);
+    return str(a.v.repeat(Math.max(0, Math.floor(y))));
+  }
   if (a.t === 'str' && op === '%') return unknown(null);
   if (a.t === 'list' && b.t === 'list' && op === '+') {
-    const out = list([...a.items, ...b.items], a.tuple);
-    out.issues = [...a.issues, ...b.issues];
+    const items = a.items.slice(0, MAX_SEQUENCE);
+    const complete = pushCapped(items, b.items);
+    const out = list(items, a.tuple);
+    out.issues = joinIssues(a.issues, b.issues, complete ? [] : [overflowIssue(node)]);
     return out;
   }
-  if (a.t === 'list' && op === '*' && y !== null) return repeat(a.items, y, a.tuple, a.issues);
-  if (b.t === 'list' && op === '*' && x !== null) return repeat(b.items, x, b.tuple, b.issues);
+  if (a.t === 'list' && op === '*' && y !== null) return repeat(ip, a.items, y, a.tuple, a.issues);
+  if (b.t === 'list' && op === '*' && x !== null) return repeat(ip, b.items, x, b.tuple, b.issues);
   if (a.t === 'list' && op === '*' && b.t === 'unknown') {
     const out = list([], a.tuple);
     out.issues = [{ symbol: b.symbol, reason: `list repeated an unknown number of times${b.symbol ? ` (${b.symbol})` : ''}`, node }];
@@ -37,9 +44,10 @@ export function binaryOp(ip: Interp, op: string, a: Value, b: Value, node: Node)
   return unknown(firstSymbol(a, b));
 }
 
-function repeat(items: Value[], times: number, tuple: boolean, issues: ListValueIssues): Value {
+function repeat(ip: Interp, items: Value[], times: number, tuple: boolean, issues: ListValueIssues): Value {
   const n = Math.max(0, Math.floor(times));
   if (n * items.length > MAX_REPEAT) return unknown(null);
+  ip.spend((n * items.length) / 16);
   const out: Value[] = [];
   // Python repeats references: `[nn.Linear(w, w)] * 3` is one layer used three times, and so is it here.
   for (let i = 0; i < n; i++) out.push(...items);
@@ -81,8 +89,13 @@ function arithmetic(op: string, x: number, y: number): Value {
   }
 }
 
-/** Structural equality for the value kinds the evaluator compares (numbers, strings, None, class paths). */
-function valuesEqual(a: Value, b: Value): boolean | null {
+/**
+ * Structural equality for the value kinds the evaluator compares (numbers, strings, None, class paths). Lists
+ * nested deeper than 64 levels compare as unknown: `l.append(l); l == l` would otherwise recurse until the stack
+ * overflows.
+ */
+function valuesEqual(a: Value, b: Value, depth = 0): boolean | null {
+  if (depth > 64) return null;
   const x = asNumber(a);
   const y = asNumber(b);
   if (x !== null && y !== null) return x === y;
@@ -93,7 +106,7 @@ function valuesEqual(a: Value, b: Value): boolean | null {
   if (a.t === 'list' && b.t === 'list') {
     if (a.items.length !== b.items.length) return false;
     for (let i = 0; i < a.items.length; i++) {
-      const e = valuesEqual(a.items[i], b.items[i]);
+      const e = valuesEqual(a.items[i], b.items[i], depth + 1);
       if (e !== true) return e;
     }
     return true;

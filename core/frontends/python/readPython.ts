@@ -32,10 +32,30 @@ function reachable(v: Value, into: Set<Value>, depth = 0): void {
   }
 }
 
+/**
+ * Candidates that are not parts of other candidates. A module that contains itself (`self.me = self`,
+ * `s.append(s)`) is not a part of anything else, and of two that contain each other the first one stays:
+ * dropping every value reachable from any candidate made such models vanish without a word.
+ */
 function topLevel(candidates: Candidate[]): Candidate[] {
-  const parts = new Set<Value>();
-  for (const c of candidates) reachable(c.value, parts);
-  return candidates.filter((c) => !parts.has(c.value));
+  const reachedBy = new Map<Value, number[]>();
+  candidates.forEach((c, i) => {
+    const parts = new Set<Value>();
+    reachable(c.value, parts);
+    for (const v of parts) {
+      if (v === c.value) continue;
+      const list = reachedBy.get(v);
+      if (list) list.push(i);
+      else reachedBy.set(v, [i]);
+    }
+  });
+  return candidates.filter((c, i) =>
+    !(reachedBy.get(c.value) ?? []).some((j) => {
+      // j contains i; a mutual containment keeps the earlier of the two.
+      const mutual = (reachedBy.get(candidates[j].value) ?? []).includes(i);
+      return !mutual || j < i;
+    }),
+  );
 }
 
 function inside(a: SourceRange, outer: SourceRange): boolean {
@@ -65,11 +85,31 @@ function formatOf(models: Model[], imports: { torch: boolean; keras: boolean }):
   return imports.keras ? 'keras' : 'unknown';
 }
 
-function analyse(text: string, parser: PythonParser, opts: ReadPythonOptions): FileModels {
+/**
+ * Longest Python text read. Parsing and walking a 5 MB file (generated code, pasted data) takes seconds on the
+ * editor's thread and grows tree-sitter's WebAssembly heap by hundreds of MB for good; no hand-written model
+ * needs more than a fraction of this. Longer files are read up to the last line break before it, and say so.
+ */
+export const MAX_PYTHON_CHARS = 1_000_000;
+
+function sizeCut(text: string): { text: string; note: string | null } {
+  if (text.length <= MAX_PYTHON_CHARS) return { text, note: null };
+  const lastBreak = text.lastIndexOf('\n', MAX_PYTHON_CHARS - 1);
+  const kept = text.slice(0, lastBreak > 0 ? lastBreak + 1 : MAX_PYTHON_CHARS);
+  const lines = kept.split('\n').length - 1 || 1;
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  return { text: kept, note: `the file has ${mb(text.length)} million characters; NormLens reads the first ${mb(MAX_PYTHON_CHARS)} million (lines 1-${lines})` };
+}
+
+function analyse(fullText: string, parser: PythonParser, opts: ReadPythonOptions): FileModels {
+  const { text, note: cutNote } = sizeCut(fullText);
   const tree = parser.parse(text);
   try {
     const directives = readDirectives(tree.rootNode);
-    const syntax = firstSyntaxError(tree);
+    let syntax = firstSyntaxError(tree);
+    // The cut may fall inside a statement: a syntax error in the last statement read is the cut's, not the file's.
+    const last = tree.rootNode.lastChild;
+    if (cutNote && syntax && last && syntax.range.startLine >= last.startPosition.row) syntax = null;
     const ip = new Interp(text, directives.values, { ...DEFAULT_LIMITS, ...opts.limits });
     let truncated = false;
     try {
@@ -92,11 +132,18 @@ function analyse(text: string, parser: PythonParser, opts: ReadPythonOptions): F
       // A model whose text holds the syntax error may have lost the layers the parser could not place.
       if (syntax && inside(syntax.range, m.range)) m.partial.push({ symbol: null, reason: `${syntax.message}; layers around it may be missing`, range: syntax.range });
       if (truncated) m.partial.push({ symbol: null, reason: 'analysis stopped: evaluation budget exhausted; the model may be incomplete', range: null });
+      if (cutNote) m.partial.push({ symbol: null, reason: `${cutNote}; layers defined later are missing`, range: null });
     }
     const format = formatOf(models, importedFrameworks(ip));
     let error: FileModels['error'] = syntax;
+    if (!error && !models.length && cutNote) {
+      error = { message: `No model definition found in what was read: ${cutNote}`, range: null };
+    }
     if (!error && !models.length) {
-      error = { message: format === 'unknown' ? 'No PyTorch or Keras imports found in this file' : 'No model definition found in this file', range: null };
+      // Running out of budget before any model was built is not "no model": say what happened.
+      error = truncated
+        ? { message: 'Analysis stopped: the evaluation budget ran out (a loop or recursion too long to follow statically) before a model was found', range: null }
+        : { message: `${format === 'unknown' ? 'No PyTorch or Keras imports found in this file' : 'No model definition found in this file'}${ip.limitsHit.size ? ` (${[...ip.limitsHit].join('; ')})` : ''}`, range: null };
     }
     return { format, error, models, directives };
   } finally {

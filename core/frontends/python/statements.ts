@@ -7,8 +7,8 @@ import { binaryOp } from './operators';
 import { loopCap, loopOver, mutatedContainers } from './loops';
 import { setAttr, setItem } from './attributes';
 import { field, namedKids } from './syntax';
-import { NONE, iterate, truthy, unknown } from './values';
-import type { Scope, Value } from './values';
+import { MAX_SEQUENCE, NONE, iterate, joinIssues, noteOverflow, pushCapped, truthy, unknown } from './values';
+import type { Issue, Scope, Value } from './values';
 
 /** How a statement finished. */
 export type Flow = { k: 'normal' } | { k: 'return'; value: Value } | { k: 'break' } | { k: 'continue' };
@@ -111,12 +111,17 @@ function augmentedAssign(ip: Interp, node: Node, scope: Scope, stmt: Node): void
   const rhs = evalExpr(ip, field(node, 'right') as Node, scope);
   if (op === '+' && (current.t === 'list' || (current.t === 'mod' && (current.mk === 'list' || current.mk === 'seq')))) {
     // `layers += [...]` extends in place: other names for the same list see the new layers.
+    ip.spendOn(rhs);
     const items = iterate(rhs);
     if (current.t === 'list') {
-      if (items) current.items.push(...items);
-      if (rhs.t === 'list') current.issues.push(...rhs.issues);
+      if (items && !pushCapped(current.items, items)) noteOverflow(current, node);
+      if (rhs.t === 'list') current.issues = joinIssues(current.issues, rhs.issues);
     } else if (items) {
-      for (const it of items) current.children.push({ name: String(current.children.length), value: it });
+      const children = current.children;
+      const room = Math.max(0, MAX_SEQUENCE - children.length);
+      const n = Math.min(room, items.length);
+      for (let i = 0; i < n; i++) children.push({ name: String(children.length), value: items[i] });
+      if (n < items.length) noteOverflow(current, node);
     }
     return;
   }
@@ -250,7 +255,10 @@ function execWhile(ip: Interp, stmt: Node, scope: Scope): Flow {
     if (flow.k === 'return') return flow;
     if (flow.k === 'break') return NORMAL;
   }
-  ip.issue({ symbol: null, reason: `while loop stopped after ${cap} iterations`, node: cond });
+  const issue: Issue = { symbol: null, reason: `while loop stopped after ${cap} iterations`, node: cond };
+  ip.issue(issue);
+  // As for `for` loops: at module level there is no model to tell, so the lists it filled carry the reason.
+  if (body) for (const c of mutatedContainers(ip, body, scope)) ip.taint(c, issue);
   return NORMAL;
 }
 

@@ -207,6 +207,52 @@ export interface Scope {
 }
 
 /** Python None. */
+/**
+ * Longest list (or container) the evaluator builds, and longest string. `l = l + l` in a loop of 60 doubles past
+ * what V8 can allocate and kills the whole process (a fatal error, not an exception), so growth stops here and
+ * the result is unknown or the list says it is incomplete. Real models have thousands of layers, not 10^5.
+ */
+export const MAX_SEQUENCE = 100_000;
+export const MAX_STRING = 1_000_000;
+
+/** Append `items` to `target`, at most up to MAX_SEQUENCE entries; false when some had to be dropped. */
+export function pushCapped<T>(target: T[], items: readonly T[]): boolean {
+  // Counted before pushing: `l.extend(l)` passes the target itself.
+  const n = Math.min(Math.max(0, MAX_SEQUENCE - target.length), items.length);
+  for (let i = 0; i < n; i++) target.push(items[i]);
+  return n === items.length;
+}
+
+/**
+ * Issues of several lists, each once. Concatenation copies issues, so `l = l + l` in a loop would double them
+ * every time (2^60 issues on an empty list is as fatal as 2^60 items).
+ */
+export function joinIssues(...lists: Issue[][]): Issue[] {
+  const seen = new Set<string>();
+  const out: Issue[] = [];
+  for (const l of lists) {
+    for (const i of l) {
+      const key = `${i.reason}@${i.node?.id ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(i);
+    }
+  }
+  return out;
+}
+
+const OVERFLOW_REASON = 'a list grows past 100,000 items; the rest is not tracked';
+
+/** The issue a list carries once it stopped growing at MAX_SEQUENCE. */
+export function overflowIssue(node: Node | null): Issue {
+  return { symbol: null, reason: OVERFLOW_REASON, node };
+}
+
+/** Add the overflow issue to a list or container once (cheap: it is checked on every refused append). */
+export function noteOverflow(target: { issues: Issue[] }, node: Node | null): void {
+  if (!target.issues.some((i) => i.reason === OVERFLOW_REASON)) target.issues.push(overflowIssue(node));
+}
+
 export const NONE: Value = { t: 'none' };
 /** Value constructors. */
 export const num = (v: number): Value => ({ t: 'num', v });
@@ -249,7 +295,7 @@ export function asNumber(v: Value | undefined): number | null {
 /** Items of an iterable value, or null when its contents are unknown. */
 export function iterate(v: Value): Value[] | null {
   if (v.t === 'list') return v.items;
-  if (v.t === 'str') return [...v.v].map(str);
+  if (v.t === 'str') return v.v.length <= MAX_SEQUENCE ? [...v.v].map(str) : null;
   if (v.t === 'dict') return [...v.entries.keys()].map(str);
   if (v.t === 'mod' && v.mk !== 'leaf' && v.mk !== 'kmodel') {
     return v.mk === 'dict' ? v.children.map((c) => str(c.name)) : v.children.map((c) => c.value);
