@@ -167,6 +167,14 @@ test('work on big lists is charged to the budget: a loop copying a 100,000-item 
   assert.match(r.error!.message, /^Analysis stopped: the evaluation budget ran out/);
 });
 
+test('a slice with a fractional bound is unknown: `dims[0.5:]` made holes in a list and crashed the analysis', async () => {
+  // Was: "NormLens could not analyse this file: Cannot read properties of undefined (reading 't')" (trainScript.py
+  // with two numbers mutated).
+  const r = await analyse('a.py', 'import torch.nn as nn\ndims = [4, 8, 8]\nfor d_in, d_out in zip(dims[:-1], dims[0.5:]):\n    pass\nm = nn.Sequential(nn.Linear(4, 4))\n');
+  assert.equal(r.error, null);
+  assert.equal(r.models[0].layers.length, 1);
+});
+
 test('limits met at module level are named when no model is found (was: a bare "No model definition found")', async () => {
   const r = await analyse('a.py', `import torch.nn as nn\nmodel = ${'nn.Sequential('.repeat(200)}nn.Linear(4, 4)${')'.repeat(200)}\n`);
   assert.equal(r.error!.message, 'No model definition found in this file (expressions nested deeper than 150 levels are not evaluated)');

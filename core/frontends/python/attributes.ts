@@ -126,7 +126,8 @@ function sliceRange(length: number, key: Value): number[] | null {
   const norm = (v: Value | undefined, dflt: number): number | null => {
     if (!v || v.t === 'none') return dflt;
     const n = asNumber(v);
-    if (n === null) return null;
+    // Python refuses `xs[0.5:]`; taken as written, fractional bounds made indices 0.5, 1.5 and holes in the list.
+    if (n === null || !Number.isInteger(n)) return null;
     return Math.min(length, Math.max(0, n < 0 ? length + n : n));
   };
   const step = asNumber(key.attrs.get('step') ?? { t: 'none' }) ?? 1;
