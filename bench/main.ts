@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const all: [string, () => Promise<BenchRow[]>][] = [
     ['analysis', analysisBench],
     ['extension', extensionBench],
+    ['probe', () => import('./probeBench').then((m) => m.probeBench())],
   ];
   for (const [name, fn] of all) {
     if (only.length && !only.includes(name)) continue;

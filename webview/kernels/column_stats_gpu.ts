@@ -1,0 +1,230 @@
+/**
+ * Stage 1 of the statistics reduction, one pass per layer: per column (unit) and row chunk, every partial statistic
+ * the layer reports, from its packed [rows, units] pre-activation and output and its packed [weightRows, units]
+ * gradient and weight; and the layer's percentile sample.
+ * Output: packed [partialRows + 2 * sampleTexelRows, units].
+ * Partials: row 2 (pair * chunks + chunk) + (0 | 1). Each output texel computes a PAIR of statistics for two units
+ * over its chunk's rows, two rows per fetch, so every fetched texel value is used:
+ *   pair preMoments   (sum of x - s, sum of (x - s)^2), s = PRE[0, 0] (the shifted one-pass form)
+ *   pair preExtremes  (min, max), NaN when the chunk holds a NaN (as the CPU backend's min / max)
+ *   pair preCounts    (elements inside the saturation intervals, elements > 0 for the dead-unit test; only when
+ *                     the layer has saturation intervals or tracks dead units: otherwise both are 0 and skipped)
+ *   pair postMoments, postExtremes (only when the output is a different tensor)
+ *   pair params       (sum of g^2, sum of w^2) over the weight rows of the chunk (only with a weight)
+ * Sample region (from row partialRows): texel m (row-major over texels of ceil(units / 2) per texel row) holds
+ * (pre[j], pre[j + 1], post[j], post[j + 1]) for j = 2m of the sample indices, and after the last pair one texel
+ * (PRE[0, 0], 0, POST[0, 0], 0): the shifts stage 2 needs, so it reads nothing but this output.
+ * StatsReduceProgram (stage 2) finishes the sums; ConcatColumnsProgram copies the sample region out.
+ * NaN never counts as saturated or positive. Chunk counts are even, so the two texel rows of a 2x2 pixel quad
+ * (SwiftShader shades quads in SIMD lanes) hold the same pair: no lane runs another pair's fold, each loop is half
+ * as long. (SwiftShader runs the straight-line code of branches no lane takes, masked; loops it skips: so the
+ * folds are loops and the sample gather, straight-line, is small.)
+ * Uniforms: satLo[n], satHi[n], the saturation intervals [lo, hi). Which ends are infinite is compiled in (an open
+ * end is no test at all, so +Inf counts in [a, +Inf) as in plainStatistics); the bounds are uniforms.
+ * Inputs: PRE, POST (unless samePrePost), G and W (with a weight), IDX (with samples).
+ */
+import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
+import type { CustomUniform } from './runProgram';
+import { NAN_TEST } from './shaderSnippets';
+
+/** A pair of statistics one stage-1 texel computes (see the file comment). */
+export type StatPair = 'preMoments' | 'preExtremes' | 'preCounts' | 'postMoments' | 'postExtremes' | 'params';
+
+/** Shape of one layer's stage-1 reduction. */
+export interface ColumnStatsLayout {
+  rows: number;
+  units: number;
+  /** Rows per chunk (even); chunks * chunkRows >= rows (trailing chunks may be empty). */
+  chunkRows: number;
+  /** Even. */
+  chunks: number;
+  /** The output is the pre-activation itself (no separate post statistics). */
+  samePrePost: boolean;
+  /** Rows of the weight / gradient viewed as [weightRows, units]; 0 without a weight. */
+  weightRows: number;
+  /** Saturation intervals (disjoint): which ends are finite. Empty: never saturated. */
+  saturation: { finiteLo: boolean; finiteHi: boolean }[];
+  /** Count units never active (ReLU family). */
+  trackDead: boolean;
+  /**
+   * The pre-activation is a tensor an earlier layer of the request already reduced (an activation layer after a
+   * dense or norm layer): its moments and extremes are copied from there when decoding, not recomputed.
+   */
+  preShared: boolean;
+}
+
+/** The statistic pairs of a layout, in output row order (pair p, chunk k occupies rows 2 (p chunks + k) + 0, 1). */
+export function statPairs(layout: Pick<ColumnStatsLayout, 'samePrePost' | 'weightRows' | 'saturation' | 'trackDead' | 'preShared'>): StatPair[] {
+  const pairs: StatPair[] = layout.preShared ? [] : ['preMoments', 'preExtremes'];
+  if (layout.saturation.length || layout.trackDead) pairs.push('preCounts');
+  if (!layout.samePrePost) pairs.push('postMoments', 'postExtremes');
+  if (layout.weightRows > 0) pairs.push('params');
+  return pairs;
+}
+
+/** Rows of the partials in the stage-1 output (the sample region starts there). */
+export function partialRows(layout: ColumnStatsLayout): number {
+  return 2 * statPairs(layout).length * layout.chunks;
+}
+
+/** Where the sample region lies: texels per texel row, and texels in all (sample pairs and the shift texel). */
+export function sampleRegion(layout: ColumnStatsLayout, samples: number): { texelsPerRow: number; texels: number } {
+  return { texelsPerRow: Math.ceil(layout.units / 2), texels: Math.ceil(samples / 2) + 1 };
+}
+
+/**
+ * A GLSL function `vec4 fn(int r0, int c)` folding rows r0 .. r0 + 2 * pairsPerChunk - 1 of columns c, c + 1 into
+ * `result`: `declare` sets up accumulators, `accumulate` folds `vec2 x` (one row of the two columns; also `vec2 y`
+ * from `second` when given). The trip count is a compile-time constant, the same for every texel of a quad; rows
+ * past `rows` are tested for only when the chunks overhang it (a layer whose row count is a multiple of the chunk
+ * count, like batch 128, folds with no test at all).
+ */
+function rowFold(fn: string, args: string, inputs: [string, string?], declare: string, accumulate: string, result: string, pairsPerChunk: number, rows: number, exact: boolean): string {
+  const [first, second] = inputs;
+  const fetch = `vec4 v = get${first}(r, c);${second ? ` vec4 w = get${second}(r, c);` : ''}`;
+  const half = (sw: string) => `{ vec2 x = v.${sw};${second ? ` vec2 y = w.${sw};` : ''} ${accumulate} }`;
+  const body = exact ? `${half('xy')} ${half('zw')}` : `if (r < ${rows}) ${half('xy')} if (r + 1 < ${rows}) ${half('zw')}`;
+  return `
+  vec4 ${fn}(int r0, int c${args}) {
+    ${declare}
+    for (int i = 0; i < ${pairsPerChunk}; i++) {
+      int r = r0 + 2 * i;
+      ${fetch}
+      ${body}
+    }
+    ${result}
+  }`;
+}
+
+/** GLSL of the folds and `vec4 nlPartials(int row, int c)` for a row of the partials. */
+function partialsCode(l: ColumnStatsLayout): string {
+  const { rows, units, chunkRows, chunks, samePrePost, weightRows, saturation } = l;
+  const pairs = statPairs(l);
+  const pre = 'PRE';
+  const post = 'POST';
+  const exact = chunks * chunkRows === rows;
+  const weightChunkRows = weightRows > 0 ? 2 * Math.ceil(weightRows / chunks / 2) : 0;
+  const fold = (fn: string, args: string, input: string, declare: string, acc: string, result: string) => rowFold(fn, args, [input], declare, acc, result, chunkRows / 2, rows, exact);
+  const moments = (input: string) => fold(`nlMoments${input}`, ', float s', input, 'vec2 s1 = vec2(0.0); vec2 s2 = vec2(0.0);', 'vec2 a = x - s; s1 += a; s2 += a * a;', 'return vec4(s1, s2);');
+  // min / max of a NaN is implementation-defined in GLSL: count NaNs and override at the end.
+  const extremes = (input: string) =>
+    fold(
+      `nlExtremes${input}`,
+      '',
+      input,
+      'vec2 mn = vec2(nlInf()); vec2 mx = vec2(-nlInf()); vec2 nans = vec2(0.0);',
+      'mn = min(mn, x); mx = max(mx, x); nans += vec2(notEqual(x, x));',
+      'bvec2 hasNan = greaterThan(nans, vec2(0.0)); return vec4(mix(mn, vec2(NAN), hasNan), mix(mx, vec2(NAN), hasNan));',
+    );
+  // Unrolled with constant indices: a loop over a uniform array with per-end tests cost more than all the other
+  // statistics together on SwiftShader. Disjoint intervals, so the indicators add up.
+  const inside = saturation.map(({ finiteLo, finiteHi }, j) => {
+    const tests = [finiteLo ? `vec2(greaterThanEqual(v, vec2(satLo[${j}])))` : '', finiteHi ? `vec2(lessThan(v, vec2(satHi[${j}])))` : ''].filter(Boolean);
+    return tests.length ? tests.join(' * ') : 'vec2(1.0)';
+  });
+  const call = (p: StatPair): string => {
+    switch (p) {
+      case 'preMoments':
+        return `nlMoments${pre}(r0, c, get${pre}(0, 0).x)`;
+      case 'preExtremes':
+        return `nlExtremes${pre}(r0, c)`;
+      case 'preCounts':
+        return `nlCounts(r0, c)`;
+      case 'postMoments':
+        return `nlMoments${post}(r0, c, get${post}(0, 0).x)`;
+      case 'postExtremes':
+        return `nlExtremes${post}(r0, c)`;
+      case 'params':
+        return `nlParams(k * ${weightChunkRows}, c)`;
+    }
+  };
+  return `
+  vec2 nlSaturated(vec2 v) { return ${inside.length ? inside.join(' + ') : 'vec2(0.0)'}; }
+  ${moments(pre)}
+  ${extremes(pre)}
+  ${fold('nlCounts', '', pre, 'vec2 sat = vec2(0.0); vec2 pos = vec2(0.0);', 'sat += nlSaturated(x); pos += vec2(greaterThan(x, vec2(0.0)));', 'return vec4(sat, pos);')}
+  ${samePrePost ? '' : `${moments(post)}\n${extremes(post)}`}
+  ${
+    weightRows > 0
+      ? rowFold('nlParams', '', ['G', 'W'], 'vec2 g2 = vec2(0.0); vec2 w2 = vec2(0.0);', 'g2 += x * x; w2 += y * y;', 'return vec4(g2, w2);', weightChunkRows / 2, weightRows, chunks * weightChunkRows === weightRows)
+      : ''
+  }
+  vec4 nlPartials(int row, int c) {
+    ${pairs.length ? '' : 'return vec4(0.0);'}
+    int slot = row / 2;
+    int pair = slot / ${chunks};
+    int k = slot - pair * ${chunks};
+    int r0 = k * ${chunkRows};
+    vec4 res = vec4(0.0);
+    ${pairs.map((p, j) => `${j ? 'else ' : ''}if (pair == ${j}) res = ${call(p)};`).join('\n    ')}
+    return c + 1 < ${units} ? res : vec4(res.x, 0.0, res.z, 0.0);
+  }`;
+}
+
+/** GLSL of `vec4 nlSamples(int m)`: texel m of the sample region. */
+function samplesCode(l: ColumnStatsLayout, samples: number): string {
+  const post = l.samePrePost ? 'PRE' : 'POST';
+  const pairs = Math.ceil(samples / 2);
+  const gather = samples
+    ? `
+  // Element (r, c) of a packed matrix from the texel holding it.
+  float nlElement(vec4 t, int r, int c) {
+    return (r & 1) == 0 ? ((c & 1) == 0 ? t.x : t.y) : ((c & 1) == 0 ? t.z : t.w);
+  }
+  // Pre and post at flat index f (row-major [rows, units]).
+  vec2 nlGather(float fIndex) {
+    int f = int(fIndex + 0.5);
+    int r = f / ${l.units};
+    int c = f - r * ${l.units};
+    return vec2(nlElement(getPRE(r, c), r, c), nlElement(get${post}(r, c), r, c));
+  }`
+    : '';
+  return `${gather}
+  vec4 nlSamples(int m) {
+    if (m >= ${pairs}) return m == ${pairs} ? vec4(getPRE(0, 0).x, 0.0, get${post}(0, 0).x, 0.0) : vec4(0.0);
+    ${
+      samples
+        ? `vec4 idx = getIDX(2 * m);
+    vec2 a = nlGather(idx.x);
+    vec2 b = 2 * m + 1 < ${samples} ? nlGather(idx.y) : vec2(0.0);
+    return vec4(a.x, b.x, a.y, b.y);`
+        : 'return vec4(0.0);'
+    }
+  }`;
+}
+
+/** One layer's stage-1 partials and sample region (see the file comment). */
+export class ColumnStatsProgram implements GPGPUProgram {
+  variableNames: string[];
+  packedInputs = true;
+  packedOutput = true;
+  outputShape: number[];
+  customUniforms: CustomUniform[];
+  userCode: string;
+
+  constructor(layout: ColumnStatsLayout, samples: number) {
+    const { units, samePrePost, weightRows, saturation } = layout;
+    this.variableNames = ['PRE', ...(samePrePost ? [] : ['POST']), ...(weightRows > 0 ? ['G', 'W'] : []), ...(samples > 0 ? ['IDX'] : [])];
+    const n = saturation.length;
+    this.customUniforms = n
+      ? [
+          { name: 'satLo', type: 'float', arrayIndex: n },
+          { name: 'satHi', type: 'float', arrayIndex: n },
+        ]
+      : [];
+    const partial = partialRows(layout);
+    const { texelsPerRow, texels } = sampleRegion(layout, samples);
+    this.outputShape = [partial + 2 * Math.ceil(texels / texelsPerRow), units];
+    this.userCode = `
+      ${NAN_TEST}
+      float nlInf() { return uintBitsToFloat(0x7f800000u); }
+      ${partialsCode(layout)}
+      ${samplesCode(layout, samples)}
+      void main() {
+        ivec2 o = getOutputCoords();
+        vec4 res = o.x < ${partial} ? nlPartials(o.x, o.y) : nlSamples(((o.x - ${partial}) / 2) * ${texelsPerRow} + o.y / 2);
+        setOutput(res);
+      }
+    `;
+  }
+}

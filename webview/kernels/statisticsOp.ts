@@ -1,0 +1,216 @@
+/**
+ * ProbeOps.statistics on WebGL, in three kinds of pass:
+ * - per layer, ColumnStatsProgram: per-unit partials of every statistic and the percentile sample;
+ * - per group of up to 16 layers, StatsReduceProgram: the layers' scalars as a packed [2, 6 * layers] block;
+ * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE flat tensor, so the engine
+ *   reads the GPU back once per sample point.
+ * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
+ *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
+ * where a layer's samples take 2 * ceil(samples / 2) + 2 columns (pairs, then the shift texel), and "stock params"
+ * (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq).
+ *
+ * Why these passes and not tfjs reductions: a full reduction costs ~2 ms on SwiftShader (performance-notes.md) and
+ * a layer needs ~12 of them, while a dispatch of ours costs ~0.1 ms plus a few fetches per element. And why this
+ * split: SwiftShader shades 2x2 quads in SIMD lanes, runs the straight-line code of branches no lane takes (masked)
+ * and skips only loops, so a program choosing among layers by branch pays every layer's straight-line code (the
+ * sample gathers: grouping 8 layers per pass made them 4x slower); the scalar pass is all loops and groups well.
+ * Measured on SwiftShader (shared 2-core machine), 65 layers [128, 128] with 1024 samples each: 46 ms, the cost of
+ * 2.3 elementwise adds per layer (first version, two passes per layer and tfjs' concat: 148 ms); 9 layers
+ * [128, 512]: 24 ms against 196 ms for plainStatistics on the same backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
+import { ColumnStatsProgram, partialRows, sampleRegion, type ColumnStatsLayout } from './column_stats_gpu';
+import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
+import { activeWebGL2, runProgram } from './runProgram';
+import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
+
+/** Rows a stage-1 texel walks at most: long enough to amortize a texel, short enough for parallelism on big maps. */
+const CHUNK_ROWS = 256;
+
+/** An even number of chunks (see column_stats_gpu.ts) of at most CHUNK_ROWS (even) rows each. */
+function chunking(rows: number): { chunks: number; chunkRows: number } {
+  const chunks = 2 * Math.ceil(rows / (2 * CHUNK_ROWS));
+  const per = Math.ceil(rows / chunks);
+  return { chunks, chunkRows: per + (per % 2) };
+}
+
+/** One layer's stage-1 pass: its output and what the later passes need to know about it. */
+interface LayerPass {
+  layout: ColumnStatsLayout;
+  samples: number;
+  cols: tf.Tensor;
+  /** The weight cannot be viewed as [rows, units] with its gradient: its sums come from stock ops. */
+  paramsByStockOps: boolean;
+}
+
+/** Whether the weight and gradient can be viewed as [size / units, units] (sums of squares ignore layout). */
+function weightFits(l: StatisticsLayerInput, units: number): boolean {
+  return l.weight !== null && l.grad !== null && l.weight.size > 0 && l.weight.size % units === 0 && l.grad.size === l.weight.size;
+}
+
+/** Where an earlier layer of the request holds a tensor: its index, and whether as its pre or its post. */
+type Seen = Map<object, { layer: number; post: boolean }>;
+
+function columnPass(l: StatisticsLayerInput, preShared: boolean): LayerPass {
+  const units = l.pre.rank ? l.pre.shape[l.pre.rank - 1] : 1;
+  const rows = units ? l.pre.size / units : 0;
+  const same = l.post.dataId === l.pre.dataId;
+  const fits = weightFits(l, units);
+  const weightRows = fits ? (l.weight as tf.Tensor).size / units : 0;
+  const samples = l.sample ? l.sample.size : 0;
+  const layout: ColumnStatsLayout = {
+    rows,
+    units,
+    ...chunking(rows),
+    samePrePost: same,
+    weightRows,
+    saturation: l.saturation.map(([lo, hi]) => ({ finiteLo: lo !== -Infinity, finiteHi: hi !== Infinity })),
+    trackDead: l.trackDead,
+    preShared,
+  };
+  const inputs = [
+    tf.reshape(l.pre, [rows, units]),
+    ...(same ? [] : [tf.reshape(l.post, [rows, units])]),
+    ...(fits ? [tf.reshape(l.grad as tf.Tensor, [weightRows, units]), tf.reshape(l.weight as tf.Tensor, [weightRows, units])] : []),
+    ...(l.sample ? [l.sample] : []),
+  ];
+  const bounds = l.saturation.length ? [l.saturation.map((i) => i[0]), l.saturation.map((i) => i[1])] : [];
+  return {
+    layout,
+    samples,
+    cols: runProgram(new ColumnStatsProgram(layout, samples), inputs, bounds),
+    paramsByStockOps: !fits && (l.weight !== null || l.grad !== null),
+  };
+}
+
+/** Texture units a program may sample: the GL limit, at most 32 (a longer branch chain costs more than it saves). */
+function textureUnits(): number {
+  const gl = (activeWebGL2() as NonNullable<ReturnType<typeof activeWebGL2>>).gpgpu.gl;
+  return Math.max(8, Math.min(32, gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS) as number));
+}
+
+/**
+ * Layers per scalar pass. Not more: a group's program is compiled per distinct group (a 32-layer one took seconds
+ * on SwiftShader at the first sample point), and past ~16 the saved dispatches no longer show in a step.
+ */
+const GROUP_LAYERS = 16;
+
+/** The scalar blocks: one StatsReduceProgram per run of up to GROUP_LAYERS layers (and texture units). */
+function scalarBlocks(passes: LayerPass[], units: number): tf.Tensor[] {
+  const blocks: tf.Tensor[] = [];
+  const size = Math.min(units, GROUP_LAYERS);
+  for (let i = 0; i < passes.length; i += size) {
+    const group = passes.slice(i, i + size);
+    const program = new StatsReduceProgram(
+      group.map((p) => p.layout),
+      group.map((p) => p.samples),
+    );
+    blocks.push(runProgram(program, group.map((p) => p.cols)));
+  }
+  return blocks;
+}
+
+/** (gradSq, weightSq) of the layers whose weight skipped the column pass, as a [2, even] block (rows: g, w). */
+function stockParamsBlock(layers: StatisticsLayerInput[]): tf.Tensor {
+  const sq = (t: tf.Tensor | null) => (t ? tf.sum(tf.square(t)) : tf.scalar(0));
+  const pad = layers.length % 2 ? [tf.scalar(0)] : [];
+  return tf.stack([tf.stack([...layers.map((l) => sq(l.grad)), ...pad]), tf.stack([...layers.map((l) => sq(l.weight)), ...pad])]);
+}
+
+/** Concatenate pieces into the flat [row 0 of all | row 1 of all] vector (levels of ConcatColumnsProgram). */
+function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): tf.Tensor1D {
+  let level = items;
+  while (level.length > fanIn) {
+    const next: { tensor: tf.Tensor; piece: ConcatPiece }[] = [];
+    for (let i = 0; i < level.length; i += fanIn) {
+      const group = level.slice(i, i + fanIn);
+      if (group.length === 1) next.push(group[0]);
+      else {
+        const pieces = group.map((g) => g.piece);
+        const width = pieces.reduce((w, p) => w + pieceWidth(p), 0);
+        next.push({ tensor: runProgram(new ConcatColumnsProgram(pieces, false), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
+      }
+    }
+    level = next;
+  }
+  return runProgram(new ConcatColumnsProgram(level.map((g) => g.piece), true), level.map((g) => g.tensor)) as tf.Tensor1D;
+}
+
+/** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
+export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
+  const n = req.layers.length;
+  const sampleSizes = req.layers.map((l) => (l.sample ? l.sample.size : 0));
+  const hasWeight = req.layers.map((l) => l.weight !== null);
+  const sampleWidth = (s: number) => 2 * (Math.ceil(s / 2) + 1);
+  // A layer whose pre-activation an earlier layer already reduced (the dense output feeding an activation layer,
+  // a norm output feeding its ReLU) copies its pre moments and extremes from there.
+  const seen: Seen = new Map();
+  const samePrePost = req.layers.map((l) => l.post === l.pre || l.post.dataId === l.pre.dataId);
+  const sharedFrom = req.layers.map((l, i) => {
+    const from = seen.get(l.pre.dataId) ?? null;
+    if (!seen.has(l.pre.dataId)) seen.set(l.pre.dataId, { layer: i, post: false });
+    if (!seen.has(l.post.dataId)) seen.set(l.post.dataId, { layer: i, post: true });
+    return from;
+  });
+  let stockParams: number[] = [];
+  const packed = tf.tidy(() => {
+    const units = textureUnits();
+    const passes = req.layers.map((l, i) => columnPass(l, sharedFrom[i] !== null));
+    stockParams = passes.flatMap((p, i) => (p.paramsByStockOps ? [i] : []));
+    const loss = tf.tile(tf.reshape(tf.cast(req.loss, 'float32'), [1, 1]), [2, 2]);
+    const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
+      { tensor: loss, piece: { kind: 'block', width: 2 } },
+      ...scalarBlocks(passes, units).map((t) => ({ tensor: t, piece: { kind: 'block' as const, width: t.shape[1] as number } })),
+      ...passes.map((p) => ({ tensor: p.cols, piece: { kind: 'window' as const, rowBase: partialRows(p.layout), ...sampleRegion(p.layout, p.samples) } })),
+    ];
+    if (stockParams.length) {
+      const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
+      items.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
+    }
+    return concatPieces(items, units);
+  });
+  return {
+    packed,
+    decode(values: Float32Array) {
+      const total = values.length / 2;
+      const row1 = (i: number) => values[total + i];
+      let sampleAt = 2 + ROW_SCALARS * n;
+      const layers: LayerReduction[] = sampleSizes.map((s, i) => {
+        const a = 2 + ROW_SCALARS * i;
+        const pre = values.slice(sampleAt, sampleAt + s);
+        const post = values.slice(total + sampleAt, total + sampleAt + s);
+        sampleAt += sampleWidth(s);
+        return {
+          preMean: values[a],
+          preVariance: values[a + 1],
+          mean: row1(a),
+          variance: row1(a + 1),
+          saturation: values[a + 4],
+          dead: values[a + 5],
+          preMin: values[a + 2],
+          preMax: values[a + 3],
+          postMin: row1(a + 2),
+          postMax: row1(a + 3),
+          gradSquared: hasWeight[i] ? row1(a + 4) : null,
+          weightSquared: hasWeight[i] ? row1(a + 5) : null,
+          preSample: pre,
+          postSample: post,
+        };
+      });
+      sharedFrom.forEach((from, i) => {
+        if (!from) return;
+        const src = layers[from.layer];
+        const l = layers[i];
+        [l.preMean, l.preVariance, l.preMin, l.preMax] = from.post ? [src.mean, src.variance, src.postMin, src.postMax] : [src.preMean, src.preVariance, src.preMin, src.preMax];
+        if (samePrePost[i]) [l.mean, l.variance, l.postMin, l.postMax] = [l.preMean, l.preVariance, l.preMin, l.preMax];
+      });
+      stockParams.forEach((layer, k) => {
+        if (!hasWeight[layer]) return; // plainStatistics reports no norms without a weight
+        layers[layer].gradSquared = values[sampleAt + k];
+        layers[layer].weightSquared = values[total + sampleAt + k];
+      });
+      return { loss: values[0], layers };
+    },
+  };
+}

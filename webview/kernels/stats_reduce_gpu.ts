@@ -1,0 +1,135 @@
+/**
+ * Stage 2 of the statistics reduction: the final numbers of a GROUP of layers from their stage-1 outputs
+ * (ColumnStatsProgram), one input per layer, so one dispatch serves a group of layers (each dispatch costs
+ * ~0.1 ms on SwiftShader whatever it does). Output: packed [2, 6 * layers]; layer i's six columns from 6 i:
+ *   row 0: preMean, preVariance, preMin, preMax, saturation, dead
+ *   row 1: mean,    variance,    postMin, postMax, gradSq,   weightSq
+ * Pooled moments: mean = s + T1 / n, variance = T2 / n - (T1 / n)^2 over all n = rows * units elements (the shift s,
+ * read from the stage-1 sample region, makes the difference well conditioned). Dead: the fraction of units with no
+ * positive value in any row. Every reduction is a loop (SwiftShader skips loops no lane enters; straight-line code
+ * of untaken branches it runs masked), so the chain over the group's layers costs little.
+ * Inputs: COLS{i}, the stage-1 output of layer i.
+ */
+import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
+import { partialRows, sampleRegion, statPairs, type ColumnStatsLayout, type StatPair } from './column_stats_gpu';
+import { glslFloat, NAN_TEST } from './shaderSnippets';
+
+/** Scalars per row of a layer's block. */
+export const ROW_SCALARS = 6;
+
+/** GLSL for layer i: reductions over COLS{i} and `vec4 nlBlock{i}(int c)` for its columns 0, 2, 4. */
+function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
+  const { rows, units, chunks, samePrePost } = l;
+  const pairs = statPairs(l);
+  const row = (p: StatPair, second = false) => 2 * pairs.indexOf(p) * chunks + (second ? 1 : 0);
+  // Pairs a shared pre-activation skipped come out 0 (the decoder copies them from the earlier layer).
+  const has = (p: StatPair) => pairs.includes(p);
+  const postMoments: StatPair = samePrePost ? 'preMoments' : 'postMoments';
+  const postExtremes: StatPair = samePrePost ? 'preExtremes' : 'postExtremes';
+  const cols = `getCOLS${i}`;
+  const evenUnits = units - (units % 2);
+  const invN = glslFloat(1 / (rows * units));
+  const tail = (stmt: (t: string) => string) => (units % 2 ? stmt(`nlPick(${cols}(rk, ${units - 1}), rk).x`) : '');
+  // The shift texel closes the sample region: texel index ceil(samples / 2).
+  const { texelsPerRow, texels } = sampleRegion(l, samples);
+  const shiftTexel = texels - 1;
+  const shiftRow = partialRows(l) + 2 * Math.floor(shiftTexel / texelsPerRow);
+  const shiftCol = 2 * (shiftTexel % texelsPerRow);
+  return `
+  // Sum over chunks and units of the statistic whose chunk-0 row is r.
+  float nlTotal${i}(int r) {
+    float total = 0.0;
+    for (int k = 0; k < ${chunks}; k++) {
+      int rk = r + 2 * k;
+      float part = 0.0;
+      for (int c = 0; c < ${evenUnits}; c += 2) {
+        vec2 v = nlPick(${cols}(rk, c), rk);
+        part += v.x + v.y;
+      }
+      ${tail((t) => `part += ${t};`)}
+      total += part;
+    }
+    return total;
+  }
+  // Min (dir 1) or max (dir -1: minus the min of -x) over every chunk and unit; NaN if any partial is NaN.
+  float nlExtreme${i}(int r, float dir) {
+    float m = nlInf();
+    float nans = 0.0;
+    for (int k = 0; k < ${chunks}; k++) {
+      int rk = r + 2 * k;
+      for (int c = 0; c < ${evenUnits}; c += 2) {
+        vec2 v = nlPick(${cols}(rk, c), rk);
+        nans += float(nlIsNan(v.x)) + float(nlIsNan(v.y));
+        m = min(m, min(dir * v.x, dir * v.y));
+      }
+      ${tail((t) => `float t = ${t}; nans += float(nlIsNan(t)); m = min(m, dir * t);`)}
+    }
+    return nans > 0.0 ? NAN : dir * m;
+  }
+  float nlDead${i}(int r) {
+    float dead = 0.0;
+    for (int c = 0; c < ${evenUnits}; c += 2) {
+      vec2 pos = vec2(0.0);
+      for (int k = 0; k < ${chunks}; k++) pos += nlPick(${cols}(r + 2 * k, c), r);
+      dead += float(pos.x == 0.0) + float(pos.y == 0.0);
+    }
+    ${
+      units % 2
+        ? `float last = 0.0;
+    for (int k = 0; k < ${chunks}; k++) last += nlPick(${cols}(r + 2 * k, ${units - 1}), r).x;
+    dead += float(last == 0.0);`
+        : ''
+    }
+    return dead * ${glslFloat(1 / units)};
+  }
+  vec2 nlMoments${i}(int r, float shift) {
+    float m = nlTotal${i}(r) * ${invN};
+    float v = nlTotal${i}(r + 1) * ${invN} - m * m;
+    return vec2(shift + m, v < 0.0 ? 0.0 : v);
+  }
+  vec4 nlBlock${i}(int c) {
+    if (c == 0) {
+      vec4 shifts = ${cols}(${shiftRow}, ${shiftCol});
+      return vec4(${has('preMoments') ? `nlMoments${i}(${row('preMoments')}, shifts.x)` : 'vec2(0.0)'}, ${has(postMoments) ? `nlMoments${i}(${row(postMoments)}, shifts.z)` : 'vec2(0.0)'});
+    }
+    if (c == 2) {
+      return vec4(${has('preExtremes') ? `nlExtreme${i}(${row('preExtremes')}, 1.0), nlExtreme${i}(${row('preExtremes', true)}, -1.0)` : '0.0, 0.0'},
+                  ${has(postExtremes) ? `nlExtreme${i}(${row(postExtremes)}, 1.0), nlExtreme${i}(${row(postExtremes, true)}, -1.0)` : '0.0, 0.0'});
+    }
+    return vec4(${has('preCounts') ? `nlTotal${i}(${row('preCounts')}) * ${invN}` : '0.0'}, ${l.trackDead ? `nlDead${i}(${row('preCounts', true)})` : '0.0'},
+                ${has('params') ? `nlTotal${i}(${row('params')}), nlTotal${i}(${row('params', true)})` : '0.0, 0.0'});
+  }`;
+}
+
+/** A group of layers' scalars from their stage-1 outputs, packed [2, 6 * layers]. */
+export class StatsReduceProgram implements GPGPUProgram {
+  variableNames: string[];
+  packedInputs = true;
+  packedOutput = true;
+  outputShape: number[];
+  userCode: string;
+
+  constructor(layouts: ColumnStatsLayout[], samples: number[]) {
+    this.variableNames = layouts.map((_, i) => `COLS${i}`);
+    this.outputShape = [2, ROW_SCALARS * layouts.length];
+    const dispatch = layouts
+      .map((_, i) => {
+        const call = `v = nlBlock${i}(c - ${ROW_SCALARS * i});`;
+        return i === layouts.length - 1 ? call : `if (c < ${ROW_SCALARS * (i + 1)}) ${call} else`;
+      })
+      .join('\n        ');
+    this.userCode = `
+      ${NAN_TEST}
+      float nlInf() { return uintBitsToFloat(0x7f800000u); }
+      // The two values of COLS row r for units c, c + 1 from the texel holding them.
+      vec2 nlPick(vec4 t, int r) { return (r & 1) == 0 ? t.xy : t.zw; }
+      ${layouts.map((l, i) => layerCode(l, i, samples[i])).join('\n')}
+      void main() {
+        int c = getOutputCoords().y;
+        vec4 v;
+        ${dispatch}
+        setOutput(v);
+      }
+    `;
+  }
+}
