@@ -42,6 +42,7 @@ export class NormLensCodeLensProvider implements vscode.CodeLensProvider {
       lenses.push(new vscode.CodeLens(top, { title: 'Analyze', command: 'normlens.analyzeFile', arguments: [doc.uri] }));
       if (allInitEdits(analysis, doc.getText(), mi).length) lenses.push(new vscode.CodeLens(top, { title: 'Apply suggested inits', command: 'normlens.applySuggestedInits', arguments: [doc.uri, mi] }));
       lenses.push(new vscode.CodeLens(top, { title: 'Dashboard', command: 'normlens.openDashboard', arguments: [doc.uri, mi] }));
+      lenses.push(new vscode.CodeLens(top, { title: 'Probe', command: 'normlens.probe', arguments: [doc.uri, mi], tooltip: 'Train this model briefly on WebGL in the dashboard and measure every layer' }));
       for (const lens of layerLenses(model, pred)) {
         const r = toRange(lens.range);
         lenses.push(new vscode.CodeLens(new vscode.Range(r.start, r.start), { title: lens.text, tooltip: lens.tooltip, command: '' }));

@@ -3,10 +3,12 @@ import { NormLensCodeActions } from './codeActions';
 import { CodeLensController } from './codeLens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
-import { DashboardViewProvider } from './dashboard';
 import { DiagnosticsController } from './diagnostics';
 import { FileTracker } from './fileTracker';
 import { NormLensHover } from './hover';
+import { registerProbing, type ProbeController } from './probeCommand';
+import type { RunStore } from './runStore';
+import type { DashboardViewProvider } from './dashboard';
 import { StatusBarController } from './statusBar';
 
 const MODEL_FILES: vscode.DocumentSelector = [{ language: 'python' }, { language: 'json' }, { pattern: '**/*.json' }];
@@ -15,6 +17,10 @@ const MODEL_FILES: vscode.DocumentSelector = [{ language: 'python' }, { language
 export interface NormLensApi {
   ctx: Ctx;
   activationMs: number;
+  /** Probe runs (measured statistics per file version) and the dashboard that computes them. */
+  runs: RunStore;
+  dashboard: DashboardViewProvider;
+  probes: ProbeController;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<NormLensApi> {
@@ -28,7 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NormLe
     ctx.push(vscode.languages.registerCodeActionsProvider(MODEL_FILES, new NormLensCodeActions(ctx.service), NormLensCodeActions.metadata));
     ctx.push(vscode.languages.registerHoverProvider(MODEL_FILES, new NormLensHover(ctx.service)));
     ctx.push(new StatusBarController(ctx.service));
-    ctx.push(vscode.window.registerWebviewViewProvider(DashboardViewProvider.viewId, ctx.push(new DashboardViewProvider(context.extensionUri, ctx.service))));
+    const probing = registerProbing(ctx);
     registerCommands(ctx);
     const tracker = ctx.push(new FileTracker(ctx.service, ctx.config, ctx.log));
     ctx.onConfig((c) => {
@@ -38,7 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NormLe
     });
     const activationMs = performance.now() - t0;
     ctx.log.info(`NormLens activated in ${activationMs.toFixed(1)} ms`);
-    return { ctx, activationMs };
+    return { ctx, activationMs, ...probing };
   } catch (err) {
     void vscode.window.showErrorMessage(`NormLens failed to activate: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
