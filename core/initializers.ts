@@ -234,3 +234,25 @@ export function defaultBias(framework: Framework, fanIn: number | null, present 
   }
   return { present: true, variance: 0, scheme: 'zeros' };
 }
+
+/**
+ * A bias read from an explicit Keras / tfjs initializer (null: one the front end did not recognise). Constants have
+ * no spread; normal and uniform carry their variance; a variance-scaling bias depends on the fans Keras computes for
+ * a 1-D tensor, which theory does not model, so it stays unknown. Keras' own defaults: normal std 0.05, uniform
+ * +-0.05.
+ */
+export function biasFromInitializer(spec: InitSpec | null): BiasSpec {
+  switch (spec?.scheme) {
+    case 'zeros':
+      return { present: true, variance: 0, scheme: 'zeros' };
+    case 'ones':
+    case 'constant':
+      return { present: true, variance: 0, scheme: 'constant' };
+    case 'normal':
+      return { present: true, variance: (spec.std ?? 0.05) ** 2, scheme: 'normal' };
+    case 'uniform':
+      return { present: true, variance: ((spec.high ?? 0.05) - (spec.low ?? -0.05)) ** 2 / 12, scheme: 'uniform' };
+    default:
+      return { present: true, variance: null, scheme: 'unknown' };
+  }
+}

@@ -1,6 +1,6 @@
 import type { Node } from 'jsonc-parser';
 import type { BiasSpec, FanMode, Framework, InitScheme, InitSpec } from '../../ir';
-import { defaultBias, defaultInit, namedInit } from '../../initializers';
+import { biasFromInitializer, defaultBias, defaultInit, namedInit } from '../../initializers';
 import { numberOf, prop, stringOf } from './jsonTree';
 
 /**
@@ -152,22 +152,5 @@ export function readBias(useBias: boolean, node: Node | undefined, framework: Fr
   if (!useBias) return defaultBias(framework, null, false);
   if (!node || node.type === 'null') return defaultBias(framework, null, true);
   const className = stringOf(node) ?? stringOf(prop(node, 'class_name'));
-  const spec = className ? fromClass(className, prop(node, 'config'), framework) : null;
-  if (!spec) return { present: true, variance: null, scheme: 'unknown' };
-  switch (spec.scheme) {
-    case 'zeros':
-      return { present: true, variance: 0, scheme: 'zeros' };
-    case 'ones':
-    case 'constant':
-      return { present: true, variance: 0, scheme: 'constant' };
-    case 'normal':
-      return { present: true, variance: (spec.std ?? 0.05) ** 2, scheme: 'normal' };
-    case 'uniform': {
-      const width = (spec.high ?? 0.05) - (spec.low ?? -0.05);
-      return { present: true, variance: (width * width) / 12, scheme: 'uniform' };
-    }
-    default:
-      // A variance-scaling bias depends on the bias shape's fans, which Keras computes oddly for 1-D tensors.
-      return { present: true, variance: null, scheme: 'unknown' };
-  }
+  return biasFromInitializer(className ? fromClass(className, prop(node, 'config'), framework) : null);
 }

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { BiasSpec, InitScheme, InitSpec } from '../../ir';
-import { namedInit } from '../../initializers';
+import { biasFromInitializer, namedInit } from '../../initializers';
 import type { Args } from './interpreter';
 import { rangeOf } from './syntax';
 import { asNumber } from './values';
@@ -128,18 +128,5 @@ export function kerasInitSpec(v: Value, argNode: Node | null): { spec: InitSpec;
 export function kerasBiasSpec(v: Value | undefined): BiasSpec {
   if (v === undefined) return { present: true, variance: 0, scheme: 'zeros' };
   const { spec, ok } = kerasInitSpec(v, null);
-  if (!ok) return { present: true, variance: null, scheme: 'unknown' };
-  switch (spec.scheme) {
-    case 'zeros':
-      return { present: true, variance: 0, scheme: 'zeros' };
-    case 'ones':
-    case 'constant':
-      return { present: true, variance: 0, scheme: 'constant' };
-    case 'normal':
-      return { present: true, variance: (spec.std ?? 0.05) ** 2, scheme: 'normal' };
-    case 'uniform':
-      return { present: true, variance: ((spec.high ?? 0.05) - (spec.low ?? -0.05)) ** 2 / 12, scheme: 'uniform' };
-    default:
-      return { present: true, variance: null, scheme: 'unknown' };
-  }
+  return biasFromInitializer(ok ? spec : null);
 }
