@@ -3,6 +3,7 @@
 //   dist/extension.js  VS Code host (Node, cjs, `vscode` external; no tfjs on the start-up path)
 //   dist/cli.js        `normlens` command line (Node, cjs)
 //   dist/webview.js    dashboard + WebGL probe runtime (browser, iife)   [when webview/main.ts exists]
+//   dist/probe-page.js the page `normlens probe --backend webgl` opens in headless Chromium (browser, iife)
 // Flags: --watch, --minify (default on for the extension and webview), --metafile (writes dist/meta-*.json).
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -35,6 +36,7 @@ const builds = [
   { ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', minify: true, ...nodeCjs },
   { ...common, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', ...nodeCjs },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true },
+  { ...common, entryPoints: ['cli/probePage.ts'], outfile: 'dist/probe-page.js', platform: 'browser', format: 'iife', target: 'es2022', minify: true, define: { 'process.env.NODE_ENV': '"production"' } },
 ].filter((b) => existsSync(join(root, b.entryPoints[0])));
 // --only extension,cli: build a subset (for example while another entry point is being written).
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));

@@ -1,5 +1,6 @@
 /**
- * `normlens probe`: the --json contract of issue 4, --steps 0, seeds, exit codes and the webgl placeholder.
+ * `normlens probe`: the --json contract of issue 4, --steps 0, seeds, exit codes, and the --backend webgl wiring
+ * (the real headless-Chromium run is test/webgl/cliProbe.mjs).
  * Models come from the JSON front end through the injectable reader (the default reader is the Analyzer, as in
  * `normlens analyze`).
  */
@@ -10,6 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { CliArgs } from '../../cli/main';
 import { probeCommand, type ModelReader } from '../../cli/probeCommand';
+import type { ProbeBackend } from '../../cli/webglBackend';
+import { runProbe } from '../../core/probe/runner';
 import { readJsonModels } from '../../core/frontends/json/readJson';
 import { irLayer } from '../../core/probe/syntheticModels';
 
@@ -33,11 +36,45 @@ async function probe(files: string[], options: Record<string, string>, json = tr
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-test('--backend webgl is a later step: clear message, exit 2', async () => {
-  const r = await probe([residual], { backend: 'webgl' });
-  assert.equal(r.code, 2);
-  assert.equal(r.err, 'normlens: webgl backend: not available yet');
-  assert.equal(r.out, '');
+test('--backend webgl without a browser: one clear line, exit 2, nothing on stdout', async () => {
+  const saved = process.env.NORMLENS_CHROMIUM;
+  process.env.NORMLENS_CHROMIUM = join(fixtures, 'no-such-chromium');
+  try {
+    const r = await probe([residual], { backend: 'webgl' });
+    assert.equal(r.code, 2);
+    assert.equal(r.err, `normlens: no Chromium found: install Debian chromium or use --backend cpu (NORMLENS_CHROMIUM=${join(fixtures, 'no-such-chromium')} does not exist)`);
+    assert.equal(r.out, '');
+  } finally {
+    if (saved === undefined) delete process.env.NORMLENS_CHROMIUM;
+    else process.env.NORMLENS_CHROMIUM = saved;
+  }
+  const unknown = await probe([residual], { backend: 'tpu' });
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.err, 'normlens: unknown backend "tpu" (cpu or webgl)');
+});
+
+test('--backend webgl reports the backend\'s name and renderer per model and closes it once', async () => {
+  // The browser itself is exercised by test/webgl/cliProbe.mjs; here the command's wiring with a backend that
+  // runs the same engine in Node.
+  let closed = 0;
+  const createWebglBackend = async (): Promise<ProbeBackend> => ({
+    name: 'webgl',
+    renderer: 'test renderer',
+    probe: (model, config) => runProbe(model, config),
+    close: async () => void closed++,
+  });
+  const args: CliArgs = { command: 'probe', files: [residual, residual], json: true, options: { backend: 'webgl', steps: '0' }, error: null };
+  const out: string[] = [];
+  const code = await probeCommand(args, (s) => out.push(s), () => undefined, { createReader: jsonReader, createWebglBackend });
+  assert.equal(code, 0);
+  assert.equal(closed, 1);
+  const files = JSON.parse(out.join('\n')).files;
+  assert.equal(files.length, 2);
+  for (const f of files) {
+    assert.equal(f.models[0].backend, 'webgl');
+    assert.equal(f.models[0].renderer, 'test renderer');
+    assert.equal(f.models[0].loss.length, 1);
+  }
 });
 
 test('--json prints the issue\'s shape: files[].models[].{name, backend, renderer, steps, diverged, loss[], layers[]}', async () => {

@@ -53,6 +53,8 @@ export interface StepOptions {
   withPlain: boolean;
   /** Rounds of the stock step (its per-layer reads make it the slowest; at most `rounds`). */
   stockRounds: number;
+  /** No warm-up step for the stock stepper (its shaders were compiled by an earlier shape of the same width). */
+  coldStock?: boolean;
 }
 
 /**
@@ -133,6 +135,7 @@ const api: ProbeBenchPage = {
         ...opts,
         roundsOf: { stock: opts.stockRounds },
         warmFull: ['ours', 'plain'],
+        cold: opts.coldStock ? ['stock'] : [],
         reference: () => stepMatmulMs(s),
       });
       return { ours: t.ours, stock: t.stock, reads: stock.reads, plain: t.plain ?? null, flops: ours.flops, matmulRuns: reference };

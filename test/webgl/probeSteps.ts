@@ -113,13 +113,15 @@ export function probeStepper(s: StepShape, ops: ProbeOps): Stepper & { flops: nu
  * `perRound` bare steps and one full step, so a load change on the shared machine hits every kind alike
  * (`roundsOf` caps the rounds of the named steppers). `reference`, when given, is timed once per round too.
  * `warmFull` names steppers that get one untimed full step even without warm-up (their full step may compile
- * shaders that depend on the depth, like the probe's grouped statistics passes).
+ * shaders that depend on the depth, like the probe's grouped statistics passes). `cold` names steppers that get no
+ * warm-up at all.
  */
 export async function timeSteppers(
   steppers: Record<string, Stepper>,
-  opts: { warm: number; rounds: number; perRound: number; roundsOf?: Record<string, number>; warmFull?: string[]; reference?: () => Promise<number> },
+  opts: { warm: number; rounds: number; perRound: number; roundsOf?: Record<string, number>; warmFull?: string[]; cold?: string[]; reference?: () => Promise<number> },
 ): Promise<{ timings: Record<string, StepTiming>; reference: number[] }> {
   for (const [name, st] of Object.entries(steppers)) {
+    if (opts.cold?.includes(name)) continue;
     for (let i = 0; i < opts.warm; i++) {
       await st.bare(1);
       await st.full();

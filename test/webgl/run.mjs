@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // WebGL suite driver: bundles test/webgl/page.ts, opens it in headless Debian Chromium (WebGL 2 on SwiftShader, via
 // the e2e harness), runs every registered test one at a time with a per-test timeout, prints each result with
-// its notes, and ends with exactly one line `SUITE-RESULT passed=N failed=M` (scripts/test.mjs sums those).
+// its notes, then the Node-side tests of `normlens probe --backend webgl` (cliProbe.mjs, which start their own
+// Chromium), and ends with exactly one line `SUITE-RESULT passed=N failed=M` (scripts/test.mjs sums those).
 // Anything that stops the suite from running (no Chromium, bundle error, page crash) counts as one failure.
 //   node test/webgl/run.mjs [--only substring] [--test-timeout MS]
 import { parseArgs } from 'node:util';
 import { withTimeout } from '../e2e/harness/common.mjs';
 import { openBundledPage } from './browserPage.mjs';
+import { cliTests } from './cliProbe.mjs';
 
 const { values: flags } = parseArgs({
   options: { only: { type: 'string' }, 'test-timeout': { type: 'string' } },
@@ -61,6 +63,21 @@ try {
   report(`✖ webgl suite could not run: ${err.message}`);
 } finally {
   await session?.close();
+}
+for (const t of cliTests.filter((x) => !flags.only || x.name.includes(flags.only))) {
+  const notes = [];
+  const t0 = Date.now();
+  let error = null;
+  try {
+    await withTimeout(t.run(notes), Math.max(testTimeoutMs, 240_000), `test "${t.name}"`);
+  } catch (err) {
+    error = err.message;
+  }
+  if (error === null) passed++;
+  else failed++;
+  report(`${error === null ? '✔' : '✖'} ${t.name} (${secs(Date.now() - t0)})`);
+  for (const n of notes) report(`    ${n}`);
+  if (error !== null) report(`    ${String(error).split('\n').join('\n    ')}`);
 }
 report(`webgl: ${passed} passed, ${failed} failed in ${secs(Date.now() - started)}`);
 console.log(`SUITE-RESULT passed=${passed} failed=${failed}`);
