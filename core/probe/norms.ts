@@ -1,5 +1,6 @@
 /**
- * Normalization layers on channels-last tensors (features / channels on the last axis), statistics through
+ * Normalization layers on channels-last tensors (features / channels on the last axis): training-mode Batch Norm is
+ * one `ProbeOps.batchNorm` call (a backend fuses it), the others take their statistics from
  * `ProbeOps.moments` so a one-pass GPU kernel can replace them.
  *
  * Running statistics are not assigned inside the forward: the forward runs under the gradient tape, so the new
@@ -7,7 +8,7 @@
  * forward passes `pending: null` and changes nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ProbeOps } from './ops';
+import { plainRunningUpdate, type ProbeOps } from './ops';
 import type { ResolvedNorm } from './normSettings';
 
 /** A running-statistics assignment to apply after the step (value is kept; the engine disposes it). */
@@ -46,33 +47,34 @@ export function renormLimits(limits: { rmax: number; dmax: number }, step: numbe
   return { rmax: 1 + (limits.rmax - 1) * f, dmax: limits.dmax * f };
 }
 
-function batchNorm(x2: tf.Tensor2D, norm: ResolvedNorm, p: NormParams, ctx: NormContext): tf.Tensor {
+/**
+ * Batch Norm / Renorm of x2 [rows, channels]. Training-mode Batch Norm is one `ProbeOps.batchNorm` call, affine
+ * included (`affineDone`), so a backend can fuse normalization, scale and shift and their closed-form gradient.
+ */
+function batchNorm(x2: tf.Tensor2D, norm: ResolvedNorm, p: NormParams, ctx: NormContext): { y: tf.Tensor; affineDone: boolean } {
   const rm = p.runningMean as tf.Variable;
   const rv = p.runningVar as tf.Variable;
-  if (!ctx.training) return tf.mul(tf.sub(x2, rm), tf.rsqrt(tf.add(rv, norm.eps)));
+  if (!ctx.training) return { y: tf.mul(tf.sub(x2, rm), tf.rsqrt(tf.add(rv, norm.eps))), affineDone: false };
+  const running = ctx.pending ? { mean: rm as tf.Tensor1D, variance: rv as tf.Tensor1D, batchWeight: norm.batchWeight, unbiased: norm.unbiasedRunningVariance } : null;
+  if (!norm.renorm) {
+    const r = ctx.ops.batchNorm(x2, p.gamma as tf.Tensor1D | null, p.beta as tf.Tensor1D | null, norm.eps, running);
+    if (ctx.pending && r.runningMean && r.runningVar) {
+      ctx.pending.push({ target: rm, value: tf.keep(r.runningMean) }, { target: rv, value: tf.keep(r.runningVar) });
+    }
+    return { y: r.y, affineDone: true };
+  }
   const { mean, variance } = ctx.ops.moments(x2, [0]);
-  let xhat: tf.Tensor;
-  if (norm.renorm) {
-    const { rmax, dmax } = renormLimits(norm.renorm, ctx.step, ctx.renormRelaxSteps);
-    const sigmaB = tf.sqrt(tf.add(variance, norm.eps));
-    const sigma = tf.sqrt(tf.add(rv, norm.eps));
-    const r = stopGradient(tf.clipByValue(tf.div(sigmaB, sigma), 1 / rmax, rmax));
-    const d = stopGradient(tf.clipByValue(tf.div(tf.sub(mean, rm), sigma), -dmax, dmax));
-    xhat = tf.add(tf.mul(tf.div(tf.sub(x2, mean), sigmaB), r), d);
-  } else {
-    xhat = tf.mul(tf.sub(x2, mean), tf.rsqrt(tf.add(variance, norm.eps)));
+  const { rmax, dmax } = renormLimits(norm.renorm, ctx.step, ctx.renormRelaxSteps);
+  const sigmaB = tf.sqrt(tf.add(variance, norm.eps));
+  const sigma = tf.sqrt(tf.add(rv, norm.eps));
+  const r = stopGradient(tf.clipByValue(tf.div(sigmaB, sigma), 1 / rmax, rmax));
+  const d = stopGradient(tf.clipByValue(tf.div(tf.sub(mean, rm), sigma), -dmax, dmax));
+  const xhat = tf.add(tf.mul(tf.div(tf.sub(x2, mean), sigmaB), r), d);
+  if (running) {
+    const u = plainRunningUpdate(mean, variance, x2.shape[0], running);
+    (ctx.pending as PendingUpdate[]).push({ target: rm, value: tf.keep(u.runningMean) }, { target: rv, value: tf.keep(u.runningVar) });
   }
-  if (ctx.pending) {
-    const n = x2.shape[0];
-    const w = norm.batchWeight;
-    const c = x2.shape[1];
-    const batchVar = norm.unbiasedRunningVariance ? tf.mul(variance, n / Math.max(1, n - 1)) : variance;
-    ctx.pending.push(
-      { target: rm, value: tf.keep(tf.add(tf.mul(rm, 1 - w), tf.mul(tf.reshape(mean, [c]), w))) },
-      { target: rv, value: tf.keep(tf.add(tf.mul(rv, 1 - w), tf.mul(tf.reshape(batchVar, [c]), w))) },
-    );
-  }
-  return xhat;
+  return { y: xhat, affineDone: false };
 }
 
 /** Normalize over `axes` of x with its own statistics (Layer / Instance / Group Norm: no running statistics). */
@@ -88,11 +90,15 @@ export function normForward(x: tf.Tensor, norm: ResolvedNorm, p: NormParams, ctx
   const c = shape[shape.length - 1];
   const s = shape.slice(1, -1).reduce((a, b) => a * b, 1);
   let y: tf.Tensor;
+  let affineDone = false;
   switch (norm.kind) {
     case 'batchnorm':
-    case 'batchrenorm':
-      y = tf.reshape(batchNorm(tf.reshape(x, [-1, c]), norm, p, ctx), shape);
+    case 'batchrenorm': {
+      const bn = batchNorm(tf.reshape(x, [-1, c]), norm, p, ctx);
+      y = tf.reshape(bn.y, shape);
+      affineDone = bn.affineDone;
       break;
+    }
     case 'layernorm': {
       const axes = norm.wholeSample ? shape.slice(1).map((_, i) => i + 1) : [shape.length - 1];
       y = selfNormalize(x, axes, norm.eps, ctx.ops);
@@ -107,6 +113,7 @@ export function normForward(x: tf.Tensor, norm: ResolvedNorm, p: NormParams, ctx
       y = tf.reshape(selfNormalize(tf.reshape(x, [n, s, norm.groups, c / norm.groups]), [1, 3], norm.eps, ctx.ops), shape);
       break;
   }
+  if (affineDone) return y;
   if (p.gamma) y = tf.mul(y, p.gamma);
   if (p.beta) y = tf.add(y, p.beta);
   return y;

@@ -80,6 +80,25 @@ export interface StatisticsReduction {
   decode(values: Float32Array): ReducedStatistics;
 }
 
+/**
+ * Running-statistics update of a training-mode BatchNorm, in the layer's framework convention (normSettings.ts):
+ * running' = (1 - w) running + w batch, the batch variance made unbiased (n / (n - 1)) first when `unbiased`
+ * (PyTorch: w = momentum 0.1; Keras / tfjs: w = 1 - 0.99, biased).
+ */
+export interface BatchNormRunning {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  batchWeight: number;
+  unbiased: boolean;
+}
+
+/** What `ProbeOps.batchNorm` returns: the layer output and the new running statistics (null without `running`). */
+export interface BatchNormResult {
+  y: tf.Tensor2D;
+  runningMean: tf.Tensor1D | null;
+  runningVar: tf.Tensor1D | null;
+}
+
 /** The hot operations of a probe step (see the file comment for the contract). */
 export interface ProbeOps {
   readonly name: string;
@@ -99,6 +118,12 @@ export interface ProbeOps {
   alphaDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor;
   /** Mean and biased variance over `axes`, keepDims (BatchNorm, Batch Renorm, Layer/Group/Instance Norm). */
   moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor };
+  /**
+   * Training-mode BatchNorm of x [rows, channels] over the rows: y = (x - mean) / sqrt(var + eps) * gamma + beta
+   * with the batch mean and biased variance, differentiable w.r.t. x, gamma and beta (null: no scale / shift).
+   * With `running`, also the updated running statistics (not differentiated; the caller assigns them).
+   */
+  batchNorm(x: tf.Tensor2D, gamma: tf.Tensor1D | null, beta: tf.Tensor1D | null, eps: number, running: BatchNormRunning | null): BatchNormResult;
   /** Every layer's statistics and the loss, packed for a single readback. */
   statistics(request: StatisticsRequest): StatisticsReduction;
 }
@@ -109,6 +134,17 @@ export function dropoutKeepMask(shape: number[], rate: number, seed: number): tf
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = hashUniform(seed, i) >= rate ? 1 : 0;
   return tf.tensor(values, shape);
+}
+
+/** The running update of `BatchNormRunning` from batch statistics (any shape holding `channels` values). */
+export function plainRunningUpdate(mean: tf.Tensor, variance: tf.Tensor, rows: number, running: BatchNormRunning): { runningMean: tf.Tensor1D; runningVar: tf.Tensor1D } {
+  const c = running.mean.shape[0];
+  const w = running.batchWeight;
+  const batchVar = running.unbiased ? tf.mul(variance, rows / Math.max(1, rows - 1)) : variance;
+  return {
+    runningMean: tf.add(tf.mul(running.mean, 1 - w), tf.mul(tf.reshape(mean, [c]), w)),
+    runningVar: tf.add(tf.mul(running.variance, 1 - w), tf.mul(tf.reshape(batchVar, [c]), w)),
+  };
 }
 
 /** The reference implementation: stock tfjs ops, gradients by autodiff. */
@@ -137,6 +173,14 @@ export const plainOps: ProbeOps = {
   },
   moments(x, axes) {
     return tf.moments(x, axes, true);
+  },
+  batchNorm(x, gamma, beta, eps, running) {
+    const { mean, variance } = tf.moments(x, [0], true);
+    let y: tf.Tensor2D = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+    if (gamma) y = tf.mul(y, gamma);
+    if (beta) y = tf.add(y, beta);
+    const updated = running ? plainRunningUpdate(mean, variance, x.shape[0], running) : { runningMean: null, runningVar: null };
+    return { y, ...updated };
   },
   statistics: plainStatistics,
 };

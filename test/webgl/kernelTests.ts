@@ -200,6 +200,109 @@ test('moments: one-pass per-feature mean / variance and gradient equal plainOps 
   t.note(formatReport('moments mean+variance+grad', mergeReports(reps)));
 });
 
+interface BatchNormCase {
+  rows: number;
+  cols: number;
+  gamma: boolean;
+  beta: boolean;
+  /** Running-statistics convention: PyTorch (momentum 0.1, unbiased variance, eps 1e-5) or Keras (0.99, biased, 1e-3). */
+  convention: 'pytorch' | 'keras' | null;
+  mean?: number;
+  nan?: boolean;
+  what: string;
+}
+
+const BATCHNORM_CASES: BatchNormCase[] = [
+  { rows: 1, cols: 5, gamma: true, beta: true, convention: 'pytorch', what: 'batch 1 (variance 0: eps only)' },
+  { rows: 2, cols: 7, gamma: true, beta: true, convention: 'pytorch', what: 'batch 2' },
+  { rows: 3, cols: 33, gamma: true, beta: true, convention: 'keras', what: 'batch 3, Keras' },
+  { rows: 37, cols: 29, gamma: true, beta: false, convention: 'pytorch', what: 'odd, gamma only' },
+  { rows: 37, cols: 29, gamma: false, beta: true, convention: null, what: 'odd, beta only, no running update' },
+  { rows: 129, cols: 67, gamma: false, beta: false, convention: 'keras', what: 'odd, no affine' },
+  { rows: 37, cols: 29, gamma: true, beta: true, convention: 'pytorch', mean: 1000, what: 'mean 1000 (cancellation)' },
+  { rows: 301, cols: 5, gamma: true, beta: true, convention: 'pytorch', mean: -50, what: 'long column (blocked sums), mean -50' },
+  { rows: 6, cols: 5, gamma: true, beta: true, convention: 'pytorch', nan: true, what: 'NaN input' },
+];
+
+/** y, the running statistics and the gradients of sum(y * r) w.r.t. x, gamma and beta. */
+function batchNormRun(ops: ProbeOps, c: BatchNormCase): Float32Array[] {
+  const xv = randn(21, c.rows * c.cols, c.mean ?? 0.5, 2);
+  if (c.nan) xv[3] = NaN;
+  const x = tf.tensor2d(xv, [c.rows, c.cols]);
+  const gamma = c.gamma ? tf.tensor1d(randn(22, c.cols, 1, 0.5)) : null;
+  const beta = c.beta ? tf.tensor1d(randn(23, c.cols, 0, 0.5)) : null;
+  const eps = c.convention === 'keras' ? 1e-3 : 1e-5;
+  const running = c.convention
+    ? { mean: tf.tensor1d(randn(24, c.cols, 0.2, 0.1)), variance: tf.tensor1d(randn(25, c.cols, 1, 0.1)), batchWeight: c.convention === 'pytorch' ? 0.1 : 0.01, unbiased: c.convention === 'pytorch' }
+    : null;
+  const r = tf.tensor2d(randn(26, c.rows * c.cols), [c.rows, c.cols]);
+  const out = ops.batchNorm(x, gamma, beta, eps, running);
+  assert((out.runningMean === null) === (running === null) && (out.runningVar === null) === (running === null), `${c.what}: running statistics returned iff requested`);
+  const loss = (xx: tf.Tensor, gg: tf.Tensor | null, bb: tf.Tensor | null) => tf.sum(tf.mul(ops.batchNorm(xx as tf.Tensor2D, gg as tf.Tensor1D | null, bb as tf.Tensor1D | null, eps, null).y, r));
+  const params = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  const grads = tf.grads((...p: tf.Tensor[]) => loss(p[0], gamma ? p[1] : null, beta ? p[gamma ? 2 : 1] : null))(params);
+  return [values(out.y), out.runningMean ? values(out.runningMean) : new Float32Array(0), out.runningVar ? values(out.runningVar) : new Float32Array(0), ...grads.map(values)];
+}
+
+test('batchNorm (train mode): fused forward, closed-form backward and running statistics equal plainOps on CPU (odd shapes, batches 1-3, affine on/off, PyTorch / Keras, NaN)', async (t) => {
+  const fwd: CloseReport[] = [];
+  const bwd: CloseReport[] = [];
+  const run: CloseReport[] = [];
+  for (const c of BATCHNORM_CASES) {
+    const e = await onBackend('cpu', () => batchNormRun(plainOps, c));
+    const a = await onBackend('webgl', () => batchNormRun(webglOps, c));
+    const names = ['y', 'running mean', 'running variance', 'dX', ...(c.gamma ? ['dgamma'] : []), ...(c.beta ? ['dbeta'] : [])];
+    assert(a.length === names.length && e.length === names.length, `${c.what}: ${a.length} / ${e.length} outputs, expected ${names.length}`);
+    a.forEach((v, i) => {
+      const rep = assertClose(`batchNorm ${c.what} [${c.rows}x${c.cols}] ${names[i]}`, v, e[i], TOL);
+      (i === 0 ? fwd : i < 3 ? run : bwd).push(rep);
+    });
+    if (c.nan) {
+      // Column 3 holds the NaN: its outputs and gradients are NaN, the other columns finite.
+      assert(Number.isNaN(a[0][3]) && Number.isFinite(a[0][2]) && Number.isNaN(a[3][3]) && Number.isFinite(a[3][4]), `${c.what}: NaN must stay in its column`);
+    }
+    if (c.rows === 1) {
+      // Batch of one: x - mean = 0, so y = beta and no gradient reaches x.
+      assert(a[3].every((v) => v === 0), `${c.what}: dX must be 0, got ${a[3].slice(0, 5)}`);
+    }
+  }
+  t.note(formatReport('batchNorm forward', mergeReports(fwd)));
+  t.note(formatReport('batchNorm running statistics', mergeReports(run)));
+  t.note(formatReport('batchNorm backward (vs tf.grad of the plain composition)', mergeReports(bwd)));
+});
+
+test('batchNorm (train mode) on WebGL: no tensor leaks with the tape on, running statistics of the PyTorch convention by hand', async () => {
+  await tf.setBackend('webgl');
+  const rows = 4;
+  const xv = Float32Array.from([1, 10, 2, 20, 3, 30, 6, 60]); // columns [1,2,3,6] and [10,20,30,60]
+  const x = tf.tensor2d(xv, [rows, 2]);
+  const gamma = tf.variable(tf.tensor1d([2, 0.5]));
+  const beta = tf.variable(tf.tensor1d([0.1, -0.1]));
+  const running = { mean: tf.tensor1d([0, 1]), variance: tf.tensor1d([1, 2]), batchWeight: 0.1, unbiased: true };
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.variableGrads(() => {
+    const out = webglOps.batchNorm(x, gamma, beta, 1e-5, running);
+    out.runningMean?.dispose();
+    out.runningVar?.dispose();
+    return tf.sum(tf.mul(out.y, tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [rows, 2])));
+  }, [gamma, beta]);
+  const dgamma = values(grads[gamma.name]);
+  const dbeta = values(grads[beta.name]);
+  value.dispose();
+  Object.values(grads).forEach((g) => g.dispose());
+  assert(tf.memory().numTensors === before, `leaked ${tf.memory().numTensors - before} tensors through variableGrads`);
+  // dbeta = column sums of r: [1+3+5+7, 2+4+6+8].
+  assertClose('dbeta', dbeta, [16, 20], 1e-5);
+  // dgamma = sum(r * xhat): column 0 mean 3, biased variance 3.5.
+  const xhat0 = [1, 2, 3, 6].map((v) => (v - 3) / Math.sqrt(3.5 + 1e-5));
+  assertClose('dgamma[0]', [dgamma[0]], [[1, 3, 5, 7].reduce((s, r, i) => s + r * xhat0[i], 0)], TOL);
+  const out = webglOps.batchNorm(x, gamma, beta, 1e-5, running);
+  // PyTorch: running = 0.9 running + 0.1 batch, with the unbiased batch variance (3.5 * 4/3, 350 * 4/3).
+  assertClose('running mean', values(out.runningMean!), [0.9 * 0 + 0.1 * 3, 0.9 * 1 + 0.1 * 30], 1e-5);
+  assertClose('running variance', values(out.runningVar!), [0.9 * 1 + 0.1 * (3.5 * 4) / 3, 0.9 * 2 + 0.1 * (350 * 4) / 3], 1e-5);
+  tf.dispose([out.y, out.runningMean!, out.runningVar!, x, gamma, beta, running.mean, running.variance]);
+});
+
 test('on the CPU backend webglOps is plainOps (the engine may take it unconditionally)', async () => {
   const selu = resolveActivation('selu', 'pytorch');
   const run = (ops: ProbeOps) => {
@@ -207,7 +310,8 @@ test('on the CPU backend webglOps is plainOps (the engine may take it unconditio
     const w = tf.tensor2d(randn(12, 10), [5, 2]);
     const { post } = ops.dense(x, w, null, selu, false);
     const m = ops.moments(x, [0]);
-    return [values(post), values(ops.alphaDropout(x, 0.2, 3)), values(m.mean), values(m.variance)];
+    const bn = ops.batchNorm(x, null, null, 1e-5, null);
+    return [values(post), values(ops.alphaDropout(x, 0.2, 3)), values(m.mean), values(m.variance), values(bn.y)];
   };
   const e = await onBackend('cpu', () => run(plainOps));
   const a = await onBackend('cpu', () => run(webglOps));

@@ -4,13 +4,16 @@
  * - dense: matmul, bias and activation (SELU, tanh, ReLU, leaky ReLU, ELU, sigmoid) in one pass, or in two when the
  *   statistics need the pre-activation; backward: one derivative pass, two matMuls, one column sum (denseOp.ts);
  * - dropout / alpha dropout: the mask regenerated in the shader from the same counter hash as the CPU path;
- * - moments: one pass per feature (shifted sums), used by every normalization layer;
+ * - moments: one pass per feature (shifted sums), used by Layer / Group / Instance Norm and Batch Renorm;
+ * - batchNorm (training mode, affine and running statistics included): moments + one normalize pass forward, one
+ *   reduction + one elementwise pass backward, the closed-form gradient (batchNormOp.ts);
  * - statistics: every layer's numbers and samples in one tensor, for a single readback per sample point.
  *
  * On any other backend (or WebGL 1, which lacks the uint arithmetic of the hash) every op is plainOps', so the
  * engine can take webglOps unconditionally. Convolutions are plainOps' in both cases.
  */
 import { plainOps, type ProbeOps } from '../../core/probe/ops';
+import { webglBatchNorm } from './batchNormOp';
 import { activate, denseFused, fusable, linear } from './denseOp';
 import { hashAlphaDropout, hashDropout } from './dropoutOp';
 import { webglMoments } from './momentsOp';
@@ -41,6 +44,10 @@ export const webglOps: ProbeOps = {
   moments(x, axes) {
     if (!activeWebGL2() || x.size === 0 || x.dtype !== 'float32') return plainOps.moments(x, axes);
     return webglMoments(x, axes);
+  },
+  batchNorm(x, gamma, beta, eps, running) {
+    if (!activeWebGL2() || x.size === 0 || x.dtype !== 'float32') return plainOps.batchNorm(x, gamma, beta, eps, running);
+    return webglBatchNorm(x, gamma, beta, eps, running);
   },
   statistics(request) {
     if (!activeWebGL2() || request.layers.some((l) => l.pre.size === 0)) return plainOps.statistics(request);
