@@ -14,7 +14,7 @@
 import type { Model, SourceFormat, SourceRange } from './ir';
 import type { ModelPrediction } from './theory/types';
 import type { Divergence, ProbeConfig, ProbeRecord } from './probe/config';
-import { array, boolean, finite, integer, nullable, object, oneOf, string, type Check } from './protocolChecks';
+import { array, boolean, finite, integer, nullable, object, oneOf, optional, string, type Check } from './protocolChecks';
 import { analysisViewCheck, modelCheck, probeConfigCheck, probeRunCheck, rangeCheck, recordCheck } from './protocolData';
 
 /** Bumped on any incompatible change; the host drops a `webview/ready` that names another version. */
@@ -119,6 +119,35 @@ export interface ProbeRun {
   updatedAt: number;
   /** Milliseconds from the run's creation (the Probe click) to its first streamed record. */
   firstRecordMs: number | null;
+  /**
+   * Earlier attempts of this run that were cut short and restarted (the WebGL context was lost and the run started
+   * again on the CPU): what they measured is kept here, never thrown away. Absent in runs stored before it existed.
+   */
+  attempts?: RunAttempt[];
+  /**
+   * Set on the runs of a normalization comparison (compare/start): one run per variant of the same model, same
+   * seed and settings. Grouped runs never count as the file's measured result. Absent on ordinary runs.
+   */
+  group?: RunGroup;
+}
+
+/** Which comparison a run belongs to and which variant of the model it probed. */
+export interface RunGroup {
+  /** Shared by every run of one comparison. */
+  id: string;
+  /** A VariantId of core/probe/variants.ts ('as-written', 'batchnorm', ..., 'snn'). */
+  variant: string;
+  label: string;
+}
+
+/** A cut-short attempt of a run, with the records it streamed before it ended. */
+export interface RunAttempt {
+  backend: string | null;
+  renderer: string | null;
+  ops: string | null;
+  records: ProbeRecord[];
+  /** Why it ended (e.g. 'WebGL context lost at step 40'). */
+  note: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -210,6 +239,18 @@ export const ProbeStatusCommand = command<'probe/status', RunReport>(
 /** Webview -> host, the executing view: one sample point's statistics, as soon as it is measured. */
 export const ProbeRecordCommand = command<'probe/record', { runId: string; record: Wire<ProbeRecord> }>('probe/record', object({ runId, record: recordCheck }));
 
+/**
+ * Webview -> host, the Compare panel's Start button: probe model `modelIndex` of the file as written and under
+ * each applicable normalization variant (core/probe/variants.ts), one run per variant, same seed and settings.
+ */
+export const CompareStartCommand = command<'compare/start', { uri: string; modelIndex: number }>('compare/start', object({ uri: uriString, modelIndex: integer(0, 10_000) }));
+
+/**
+ * Webview -> host, a variant's Apply button: turn that run's variant into an edit of the file it came from, shown
+ * for confirmation (refused when the file changed since the comparison ran); a snippet when no safe edit exists.
+ */
+export const CompareApplyCommand = command<'compare/apply', { runId: string }>('compare/apply', object({ runId }));
+
 /** Webview -> host: a line for the NormLens output log (the view's own failures are otherwise invisible). */
 export const LogCommand = command<'webview/log', { level: 'info' | 'warn' | 'error'; message: string }>(
   'webview/log',
@@ -261,6 +302,17 @@ export interface ExecuteProbeParams {
   backend: BackendPreference;
   /** CPU fallback cap: scale the run down (fewer steps) so it is estimated to take at most this long. */
   cpuMaxSeconds: number;
+  /**
+   * Faults to inject, for the end-to-end tests only: the host sets it only when the extension runs under a test
+   * harness (ExtensionMode.Test), never from a setting, a file or a webview message.
+   */
+  faults?: ProbeFaults;
+}
+
+/** Test-only fault injection (see ExecuteProbeParams.faults). */
+export interface ProbeFaults {
+  /** Lose the WebGL context (WEBGL_lose_context.loseContext()) once a record at this step or later was streamed. */
+  loseWebglContextAtStep?: number;
 }
 /**
  * Host asks the webview: compute this run (the view queues runs and executes one at a time). The reply only
@@ -268,7 +320,14 @@ export interface ExecuteProbeParams {
  */
 export const ExecuteProbeRequest = request<'probe/execute', ExecuteProbeParams, { accepted: boolean; reason: string | null }>(
   'probe/execute',
-  object({ runId, model: modelCheck, config: probeConfigCheck, backend: oneOf(['auto', 'webgl', 'cpu']), cpuMaxSeconds: finite }),
+  object({
+    runId,
+    model: modelCheck,
+    config: probeConfigCheck,
+    backend: oneOf(['auto', 'webgl', 'cpu']),
+    cpuMaxSeconds: finite,
+    faults: optional(object({ loseWebglContextAtStep: optional(integer(0, 10_000_000)) })),
+  }),
   object({ accepted: boolean, reason: nullable(string(2000)) }),
   // Generous: the page answers at once, but its reply travels through a frame on the same (busy) main thread.
   60_000,
@@ -308,7 +367,7 @@ type MessageOf<D> =
   D extends CommandType<infer M, infer P> ? CommandMessage<M, P> : D extends NotificationType<infer M, infer P> ? NotificationMessage<M, P> : D extends RequestType<infer M, infer P, unknown> ? RequestMessage<M, P> : never;
 type ResponseOf<D> = D extends RequestType<infer M, unknown, infer R> ? ResponseMessage<M, R> : never;
 
-const TO_HOST = [ReadyCommand, RevealLayerCommand, StartProbeCommand, RerunProbeCommand, CancelProbeCommand, ProbeStatusCommand, ProbeRecordCommand, LogCommand, ExportRunRequest, ExportChartRequest] as const;
+const TO_HOST = [ReadyCommand, RevealLayerCommand, StartProbeCommand, RerunProbeCommand, CancelProbeCommand, ProbeStatusCommand, ProbeRecordCommand, LogCommand, CompareStartCommand, CompareApplyCommand, ExportRunRequest, ExportChartRequest] as const;
 const TO_WEBVIEW = [DidChangeAnalysisNotification, DidChangeRunsNotification, DidChangeRunNotification, DidAppendRecordNotification, DidCancelRunNotification, ExecuteProbeRequest] as const;
 
 /** Everything the host may receive: webview commands and requests, and replies to the host's requests. */

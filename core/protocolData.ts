@@ -158,6 +158,10 @@ export const probeRunCheck: Check = object(
     createdAt: finite,
     updatedAt: finite,
     firstRecordMs: nullable(finite),
+    group: optional(object({ id: string(64, /^[A-Za-z0-9_-]+$/), variant: string(64, /^[a-z][a-z-]*$/), label: text }, loose)),
+    attempts: optional(
+      array(object({ backend: nullableText, renderer: nullableText, ops: nullableText, records: array(recordCheck, 1_000_000), note: nullableText }, loose), 100),
+    ),
   },
   loose,
 );

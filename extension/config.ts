@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { AnalyzeOptions } from '../core/analyzer';
 import type { FindingCode, FindingThresholds } from '../core/findings/types';
 import { DEFAULT_THRESHOLDS } from '../core/findings/types';
+import { DEFAULT_MEASURED_THRESHOLDS, type MeasuredThresholds } from '../core/findings/measured';
 
 export type SeverityOverride = 'error' | 'warning' | 'information' | 'hint' | 'off';
 
@@ -14,6 +15,8 @@ export interface NormLensConfig {
   exclude: string[];
   debounceMs: number;
   analyze: AnalyzeOptions;
+  /** Thresholds of the findings measured by probe runs (`normlens.measured.*`). */
+  measured: MeasuredThresholds;
   /** Stable key of everything that changes analysis results (part of the cache key). */
   analysisKey: string;
 }
@@ -29,6 +32,10 @@ export function readConfig(): NormLensConfig {
   for (const key of Object.keys(DEFAULT_THRESHOLDS) as (keyof FindingThresholds)[]) {
     thresholds[key] = num(c, `thresholds.${key}`, DEFAULT_THRESHOLDS[key]);
   }
+  const measured: MeasuredThresholds = { ...DEFAULT_MEASURED_THRESHOLDS };
+  for (const key of Object.keys(DEFAULT_MEASURED_THRESHOLDS) as (keyof MeasuredThresholds)[]) {
+    measured[key] = num(c, `measured.${key}`, DEFAULT_MEASURED_THRESHOLDS[key]);
+  }
   const inputSize = c.get<number | null>('defaults.inputSize') ?? undefined;
   const batchSize = c.get<number | null>('defaults.batchSize') ?? undefined;
   const analyze: AnalyzeOptions = { thresholds, defaults: { inputSize, batchSize } };
@@ -40,6 +47,7 @@ export function readConfig(): NormLensConfig {
     exclude: c.get<string[]>('files.exclude', ['**/node_modules/**']),
     debounceMs: Math.max(0, num(c, 'analysis.debounceMs', 250)),
     analyze,
+    measured,
     analysisKey: JSON.stringify(analyze),
   };
 }

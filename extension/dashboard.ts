@@ -19,6 +19,7 @@ import {
   toWire,
   type AnalysisView,
   type NotificationMessage,
+  type ProbeFaults,
   type ProbeRun,
   type RequestMessage,
   type ToHostMessage,
@@ -73,6 +74,8 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
   private readonly disposables: vscode.Disposable[] = [];
   private viewDisposables: vscode.Disposable[] = [];
   actions: DashboardActions | null = null;
+  /** The Compare panel's buttons (compare/start, compare/apply); implemented by extension/compareCommand.ts. */
+  compare: { start(uri: vscode.Uri, modelIndex: number): void; apply(runId: string): Promise<unknown> } | null = null;
   /** Messages dropped by validation, with the last reason (the e2e suite reads these). */
   readonly dropped: string[] = [];
 
@@ -97,6 +100,8 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
 
   resolveWebviewView(view: vscode.WebviewView): void {
     vscode.Disposable.from(...this.viewDisposables).dispose();
+    // A new view while the old one still exists (the view was moved): the old page and its runs are gone.
+    if (this.view && this.view !== view) this.pageGone('the dashboard was closed (moved)');
     this.view = view;
     this.ready = false;
     view.webview.options = {
@@ -126,15 +131,21 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
     else await vscode.commands.executeCommand(`${DashboardViewProvider.viewId}.focus`);
   }
 
+  /** Test-only faults to inject into a run (see ExecuteProbeParams.faults), by run id. */
+  private readonly faults = new Map<string, ProbeFaults>();
+
   /** Hand a run to the view to compute (now, or when the page is ready). Failures to deliver finish the run. */
-  execute(run: ProbeRun): void {
+  execute(run: ProbeRun, faults?: ProbeFaults): void {
+    if (faults) this.faults.set(run.id, faults);
     if (this.ready && this.view) this.send(run);
     else this.waiting.push(run);
   }
 
   private send(run: ProbeRun): void {
+    const faults = this.faults.get(run.id);
+    this.faults.delete(run.id);
     this.requests
-      .send(ExecuteProbeRequest, { runId: run.id, model: toWire(run.model), config: run.config, backend: run.backendPreference, cpuMaxSeconds: CPU_MAX_SECONDS })
+      .send(ExecuteProbeRequest, { runId: run.id, model: toWire(run.model), config: run.config, backend: run.backendPreference, cpuMaxSeconds: CPU_MAX_SECONDS, ...(faults ? { faults } : {}) })
       .then((r) => !r.accepted && this.runs.finish(run.id, 'failed', r.reason ?? 'the dashboard refused the run'))
       .catch((err: unknown) => {
         // The page shares its main thread with the frame that forwards its messages: while WebGL starts (seconds
@@ -187,6 +198,12 @@ export class DashboardViewProvider implements vscode.WebviewViewProvider, vscode
         return this.actions?.rerun(m.params.runId);
       case 'probe/cancel':
         return this.actions?.cancel(m.params.runId);
+      case 'compare/start':
+        if (!this.sentUris.has(m.params.uri)) return this.drop(`compare/start of ${m.params.uri}, which this view was never sent`);
+        return this.compare?.start(vscode.Uri.parse(m.params.uri, true), m.params.modelIndex);
+      case 'compare/apply':
+        if (!this.runs.get(m.params.runId)?.group) return this.drop(`compare/apply of run ${m.params.runId}, which is not a comparison run`);
+        return void (await this.compare?.apply(m.params.runId));
       case 'probe/status':
         if (!this.dispatched.has(m.params.runId) || !this.runs.applyReport(m.params)) this.drop(`probe/status for run ${m.params.runId}, which is not running here`);
         return;

@@ -3,10 +3,15 @@ import type { FileAnalysis } from '../core/analyzer';
 import type { Layer, Model } from '../core/ir';
 import type { ModelPrediction } from '../core/theory/types';
 import { fmt, pct } from '../core/findings/sourceText';
-import { sparkline } from '../core/presentation/lenses';
+import { sparkline, units } from '../core/presentation/lenses';
+import { measuredSource, measuredUnitStats } from '../core/presentation/measuredLenses';
+import { lastFiniteRecord } from '../core/findings/measured';
 import { followingActivation } from '../core/findings/rules';
+import type { Finding } from '../core/findings/types';
+import type { ProbeRun } from '../core/protocol';
 import type { AnalysisService } from './analysisService';
 import { toRange } from './convert';
+import type { MeasuredResults } from './measuredResults';
 
 function dim(d: Layer['in']): string {
   return d.value !== null ? String(d.value) : d.symbol ? `\`${d.symbol}\` (unresolved)` : '?';
@@ -57,9 +62,32 @@ export function layerHoverMarkdown(model: Model, pred: ModelPrediction | undefin
   return md;
 }
 
+/** What a probe measured for the unit (layer + its activation) containing layer `index`, appended to its hover. */
+export function appendMeasured(md: vscode.MarkdownString, run: ProbeRun, index: number, findings: Finding[]): void {
+  const rec = lastFiniteRecord(run.records);
+  const unit = units(run.model).find((u) => u.members.includes(index));
+  const s = rec && unit ? measuredUnitStats(unit, rec) : null;
+  if (!rec || !unit || !s) return;
+  const names = unit.members.map((i) => run.model.layers[i].name).join(' + ');
+  const rows: [string, string][] = [
+    ['measured mean', fmt(s.mean, 3)],
+    ['measured variance', fmt(s.variance, 3)],
+    ['measured saturation', pct(s.saturation)],
+    ['dead units', pct(s.dead)],
+  ];
+  if (s.gradNorm !== null) rows.push(['weight gradient norm', fmt(s.gradNorm, 3)], ['update ratio', s.updateRatio !== null ? fmt(s.updateRatio, 3) : '-']);
+  rows.push(['loss', `${fmt(run.records[0].loss)} -> ${fmt(rec.loss)}`]);
+  md.appendMarkdown(`\n\n---\n\n**Measured** by the probe (${names}) at ${measuredSource(run, rec)}${run.diverged ? `; the run diverged at step ${run.diverged.step}` : ''}:\n\n`);
+  md.appendMarkdown('| | |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n') + '\n\n');
+  for (const f of findings.filter((x) => x.layerIndex !== null && unit.members.includes(x.layerIndex))) md.appendMarkdown(`- \`${f.code}\`: ${f.message}\n`);
+}
+
 /** Hover on any layer's source range. */
 export class NormLensHover implements vscode.HoverProvider {
-  constructor(private readonly service: AnalysisService) {}
+  constructor(
+    private readonly service: AnalysisService,
+    private readonly measured?: MeasuredResults,
+  ) {}
 
   provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
     const analysis: FileAnalysis | undefined = this.service.get(doc.uri);
@@ -75,7 +103,13 @@ export class NormLensHover implements vscode.HoverProvider {
           if (range.contains(pos) && (!best || toRange(best.range).contains(range))) best = layer;
         }
       }
-      if (best) return new vscode.Hover(layerHoverMarkdown(model, analysis.predictions[mi], best.index), toRange(best.range));
+      if (!best) continue;
+      const md = layerHoverMarkdown(model, analysis.predictions[mi], best.index);
+      const state = this.measured?.forDocument(doc);
+      const run = state?.measured.get(mi);
+      if (run) appendMeasured(md, run, best.index, this.measured!.findings(run));
+      else if (state?.stale.has(mi)) md.appendMarkdown('\n\n_Measured values are stale: the file changed since the probe. Probe again, or undo back to the probed text._');
+      return new vscode.Hover(md, toRange(best.range));
     }
     return undefined;
   }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { resolveProbeConfig, type ProbeConfig } from '../core/probe/config';
-import { estimateProbeCost } from '../core/probe/cost';
-import type { BackendPreference, ProbeRun } from '../core/protocol';
+import { fitProbeToBudget } from '../core/probe/cost';
+import type { BackendPreference, ProbeFaults, ProbeRun } from '../core/protocol';
 import type { Ctx } from './ctx';
 import { contentHash, DashboardViewProvider, type DashboardActions } from './dashboard';
 import { isFinished, RunStore } from './runStore';
@@ -15,9 +15,11 @@ export interface ProbeOverrides {
   learningRate?: number;
   optimizer?: 'sgd' | 'adam';
   backend?: BackendPreference;
+  /** Fault injection for the end-to-end tests; ignored unless the extension runs under a test harness. */
+  faults?: ProbeFaults;
 }
 
-const OVERRIDE_KEYS = ['steps', 'sampleEvery', 'batchSize', 'seed', 'learningRate', 'optimizer', 'backend'] as const;
+const OVERRIDE_KEYS = ['steps', 'sampleEvery', 'batchSize', 'seed', 'learningRate', 'optimizer', 'backend', 'faults'] as const;
 
 /** Keep only the known keys of a command argument (a command can be run with anything). */
 function overridesOf(raw: unknown): ProbeOverrides {
@@ -28,12 +30,15 @@ function overridesOf(raw: unknown): ProbeOverrides {
 }
 
 /** `normlens.probe.*` settings. */
-function probeSettings(): { config: Partial<ProbeConfig>; backend: BackendPreference } {
+function probeSettings(): { config: Partial<ProbeConfig>; backend: BackendPreference; memoryBudgetBytes: number; maxSeconds: number } {
   const c = vscode.workspace.getConfiguration('normlens.probe');
   const batch = c.get<number | null>('batchSize', null);
+  const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
   return {
     config: { steps: c.get<number>('steps', 200), sampleEvery: c.get<number>('sampleEvery', 10), ...(batch ? { batchSize: batch } : {}) },
     backend: c.get<BackendPreference>('backend', 'auto'),
+    memoryBudgetBytes: positive(c.get<number>('memoryBudgetMB', 1024), 1024) * 2 ** 20,
+    maxSeconds: positive(c.get<number>('maxSeconds', 300), 300),
   };
 }
 
@@ -58,7 +63,19 @@ export class ProbeController implements DashboardActions, vscode.Disposable {
 
   /** Create a run of model `modelIndex` of `uri`, reveal the dashboard and hand it the run. */
   async probe(uri: vscode.Uri, modelIndex: number, overrides: ProbeOverrides = {}): Promise<ProbeRun | undefined> {
-    const doc = await vscode.workspace.openTextDocument(uri);
+    let doc: vscode.TextDocument;
+    try {
+      // A document VS Code still holds for a file deleted since (a re-run of an old run) is not the file: only an
+      // unsaved editor of it is worth probing.
+      const held = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      if (uri.scheme !== 'untitled' && !held?.isDirty) await vscode.workspace.fs.stat(uri);
+      doc = await vscode.workspace.openTextDocument(uri);
+    } catch (err) {
+      // Deleted or moved since (a re-run of an old run): say so, nothing to probe.
+      this.ctx.log.warn(`probe: cannot open ${uri.toString()}: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`NormLens: cannot probe ${vscode.workspace.asRelativePath(uri)}: the file cannot be opened (deleted or moved?).`);
+      return undefined;
+    }
     const analysis = this.ctx.service.get(uri) ?? (await this.ctx.service.analyzeDocument(doc));
     const model = analysis?.models[modelIndex];
     if (!analysis || !model) {
@@ -66,17 +83,21 @@ export class ProbeController implements DashboardActions, vscode.Disposable {
       return undefined;
     }
     const settings = probeSettings();
-    const { backend = settings.backend, ...configOverrides } = overrides;
+    const { backend = settings.backend, faults, ...configOverrides } = overrides;
     let config: ProbeConfig;
+    let fitted: ReturnType<typeof fitProbeToBudget>;
     try {
       config = resolveProbeConfig(model, { ...settings.config, ...configOverrides });
       // Throws ProbePlanError for a model the probe cannot build: say so now rather than after the view loads.
-      estimateProbeCost(model, config);
+      // The budget is WebGL's unless the CPU is asked for; the view fits the run to the backend it gets as well.
+      fitted = fitProbeToBudget(model, config, { backend: backend === 'cpu' ? 'cpu' : 'webgl', maxBytes: settings.memoryBudgetBytes, maxSeconds: settings.maxSeconds });
     } catch (err) {
       void vscode.window.showErrorMessage(`NormLens cannot probe ${model.name}: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     }
+    const capNotes = fitted.refused ? [] : fitted.changes.map((c) => `Scaled down before starting: ${c}.`);
     const run = this.runs.create({
+      notes: capNotes,
       uri: uri.toString(),
       fileName: vscode.workspace.asRelativePath(uri),
       version: doc.version,
@@ -85,14 +106,68 @@ export class ProbeController implements DashboardActions, vscode.Disposable {
       modelName: model.name,
       model,
       prediction: analysis.predictions[modelIndex] ?? null,
-      config,
+      config: fitted.refused ? config : fitted.config,
       backendPreference: backend,
     });
-    this.ctx.log.info(`probe ${run.id}: ${model.name} in ${run.fileName}, ${config.steps} steps, batch ${config.batchSize}, backend ${backend}`);
+    if (fitted.refused) {
+      // A run that says why it did not start, in the dashboard's history as well as in the notification.
+      const why = `refused before starting: ${fitted.refused}`;
+      this.ctx.log.warn(`probe ${run.id}: ${model.name} ${why}`);
+      this.lastRefusal = why;
+      this.runs.finish(run.id, 'failed', why);
+      void vscode.window.showErrorMessage(`NormLens did not probe ${model.name}: ${fitted.refused}. Lower normlens.probe.batchSize / steps, or raise normlens.probe.memoryBudgetMB / maxSeconds.`);
+      await this.dashboard.reveal();
+      return run;
+    }
+    if (capNotes.length) {
+      this.ctx.log.info(`probe ${run.id}: ${capNotes.join(' ')}`);
+      void vscode.window.showWarningMessage(`NormLens scaled the probe of ${model.name} down to fit: ${fitted.changes.join('; ')}.`);
+    }
+    const c = run.config;
+    this.ctx.log.info(`probe ${run.id}: ${model.name} in ${run.fileName}, ${c.steps} steps, batch ${c.batchSize}, backend ${backend}`);
     this.follow(run);
+    this.watchSource(run);
     await this.dashboard.reveal();
-    this.dashboard.execute(run);
+    // Fault injection only under a test harness: nothing a user, a file or the view sends can reach it.
+    this.dashboard.execute(run, this.ctx.extension.extensionMode === vscode.ExtensionMode.Test ? faults : undefined);
     return run;
+  }
+
+  /** The last refusal's reason (for the end-to-end tests; the user sees it as a notification and a failed run). */
+  lastRefusal: string | null = null;
+
+  /**
+   * Mark a run whose file changes while it runs: it goes on with the model it started with (the run carries its
+   * IR, version and text hash), so it stays the measurement of that version, and the note says the file moved on.
+   */
+  private watchSource(run: ProbeRun): void {
+    const uri = vscode.Uri.parse(run.uri, true);
+    const subscriptions: vscode.Disposable[] = [];
+    const stop = () => vscode.Disposable.from(...subscriptions.splice(0)).dispose();
+    const edited = () => this.runs.addNote(run.id, `The file changed while the probe ran; this run measures the version it started on (version ${run.version}).`);
+    const deleted = () => this.runs.addNote(run.id, 'The file was deleted while the probe ran; the run went on with the model it started with.');
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.toString() === run.uri && e.contentChanges.length && e.document.version !== run.version) edited();
+    }, null, subscriptions);
+    vscode.workspace.onDidDeleteFiles((e) => e.files.some((f) => f.toString() === run.uri) && deleted(), null, subscriptions);
+    try {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), uri.path.slice(uri.path.lastIndexOf('/') + 1)));
+      subscriptions.push(watcher, watcher.onDidDelete(deleted), watcher.onDidChange(() => void this.changedOnDisk(run, uri, edited)));
+    } catch (err) {
+      this.ctx.log.warn(`probe ${run.id}: cannot watch ${run.fileName}: ${String(err)}`);
+    }
+    subscriptions.push(this.runs.onDidChange((e) => e.run.id === run.id && isFinished(e.run.status) && stop()));
+    this.disposables.push({ dispose: stop });
+  }
+
+  /** A change on disk (a JSON topology not open in an editor) counts when the text differs from the run's. */
+  private async changedOnDisk(run: ProbeRun, uri: vscode.Uri, edited: () => void): Promise<void> {
+    try {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      if (contentHash(text) !== run.contentHash) edited();
+    } catch {
+      /* deleted meanwhile: the delete event says so */
+    }
   }
 
   start(uri: vscode.Uri, modelIndex: number): void {

@@ -28,14 +28,23 @@ export interface Disposable {
   dispose(): void;
 }
 
-/** The fields a caller gives for a new run; the rest start empty. */
-export type NewRun = Pick<ProbeRun, 'uri' | 'fileName' | 'version' | 'contentHash' | 'modelIndex' | 'modelName' | 'model' | 'prediction' | 'config' | 'backendPreference'>;
+/** The fields a caller gives for a new run (notes: what the host already changed, e.g. a size cap); the rest start empty. */
+export type NewRun = Pick<ProbeRun, 'uri' | 'fileName' | 'version' | 'contentHash' | 'modelIndex' | 'modelName' | 'model' | 'prediction' | 'config' | 'backendPreference'> & {
+  notes?: string[];
+  /** A run of a normalization comparison (one variant of the model): never the file's measured result. */
+  group?: ProbeRun['group'];
+};
 
 export interface RunStoreOptions {
   /** Most recent runs kept (older ones are dropped from storage and memory). */
   maxRuns?: number;
   now?: () => number;
   log?: (message: string) => void;
+  /**
+   * Streamed records are written to storage at most this often (ms), so a window reload mid-run keeps what was
+   * measured up to about then; status changes are written at once.
+   */
+  recordPersistMs?: number;
 }
 
 const STORAGE_KEY = 'normlens.runs.v1';
@@ -54,6 +63,8 @@ export class RunStore implements Disposable {
   private readonly maxRuns: number;
   private readonly now: () => number;
   private readonly log: (message: string) => void;
+  private readonly recordPersistMs: number;
+  private persistTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly storage: RunStorage,
@@ -63,6 +74,7 @@ export class RunStore implements Disposable {
     this.maxRuns = options.maxRuns ?? 12;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => {});
+    this.recordPersistMs = options.recordPersistMs ?? 1000;
     this.load();
   }
 
@@ -106,8 +118,9 @@ export class RunStore implements Disposable {
   /** A new run, queued. */
   create(init: NewRun): ProbeRun {
     const at = this.now();
+    const { notes = [], ...fields } = init;
     const run: ProbeRun = {
-      ...init,
+      ...fields,
       id: `run-${at.toString(36)}-${(this.counter++).toString(36)}`,
       status: 'queued',
       backend: null,
@@ -116,7 +129,7 @@ export class RunStore implements Disposable {
       records: [],
       stepsRun: 0,
       diverged: null,
-      notes: [],
+      notes: [...notes],
       error: null,
       history: [{ status: 'queued', at, note: null }],
       createdAt: at,
@@ -157,10 +170,24 @@ export class RunStore implements Disposable {
     return this.latestWhere(String(uri), (r) => r.contentHash === contentHash);
   }
 
+  /**
+   * The newest measured run (done or diverged) of model `modelIndex` of the file, of the text with `contentHash`
+   * when given, else of any text the file had (to tell "measured, but stale").
+   */
+  latestMeasured(uri: string | { toString(): string }, modelIndex: number, contentHash?: string): ProbeRun | undefined {
+    return this.latestWhere(String(uri), (r) => r.modelIndex === modelIndex && (contentHash === undefined || r.contentHash === contentHash));
+  }
+
+  /** Model indices of the file that have a measured run (of any text). */
+  measuredModels(uri: string | { toString(): string }): number[] {
+    const key = String(uri);
+    return [...new Set(this.all().filter((r) => r.uri === key && (r.status === 'done' || r.status === 'diverged') && !r.group).map((r) => r.modelIndex))].sort((a, b) => a - b);
+  }
+
   private latestWhere(uri: string, match: (r: ProbeRun) => boolean): ProbeRun | undefined {
     return this.all()
       .reverse()
-      .find((r) => r.uri === uri && (r.status === 'done' || r.status === 'diverged') && match(r));
+      .find((r) => r.uri === uri && (r.status === 'done' || r.status === 'diverged') && !r.group && match(r));
   }
 
   /**
@@ -170,17 +197,23 @@ export class RunStore implements Disposable {
   applyReport(report: RunReport): boolean {
     const run = this.runs.get(report.runId);
     if (!run || isFinished(run.status)) return false;
+    if (report.restarted) {
+      // The attempt so far is void for the run's result (it starts again from step 0), but what it measured is kept.
+      if (run.records.length || run.backend) {
+        run.attempts = [...(run.attempts ?? []), { backend: run.backend, renderer: run.renderer, ops: run.ops, records: run.records, note: report.note }];
+      }
+      run.records = [];
+      run.stepsRun = 0;
+      run.firstRecordMs = null;
+    }
     run.backend = report.backend;
     run.renderer = report.renderer;
     run.ops = report.ops;
-    if (report.restarted) {
-      run.records = [];
-      run.firstRecordMs = null;
-      this.emit({ run, kind: 'restarted' });
-    }
+    if (report.restarted) this.emit({ run, kind: 'restarted' });
     if (report.stepsRun !== null) run.stepsRun = report.stepsRun;
     if (report.diverged) run.diverged = report.diverged;
-    if (report.notes.length) run.notes = [...report.notes];
+    // The host's notes (a size cap, the file changed) stay; the engine's are added.
+    if (report.notes.length) run.notes = [...new Set([...run.notes, ...report.notes])];
     if (report.error) run.error = report.error;
     if (report.status !== run.status || report.note || report.restarted) this.setStatus(run, report.status, report.note);
     this.emit({ run, kind: 'status' });
@@ -199,6 +232,22 @@ export class RunStore implements Disposable {
     run.firstRecordMs ??= this.now() - run.createdAt;
     run.updatedAt = this.now();
     this.emit({ run, kind: 'record', record });
+    this.persistSoon();
+    return true;
+  }
+
+  /**
+   * Add a note to a run that is not finished (the host saw something the view cannot: the file was edited or
+   * deleted while it ran). Each note once; false when the run is unknown or finished.
+   */
+  addNote(runId: string, note: string): boolean {
+    const run = this.runs.get(runId);
+    if (!run || isFinished(run.status)) return false;
+    if (run.notes.includes(note)) return true;
+    run.notes = [...run.notes, note];
+    run.updatedAt = this.now();
+    this.emit({ run, kind: 'status' });
+    void this.persist();
     return true;
   }
 
@@ -232,6 +281,8 @@ export class RunStore implements Disposable {
 
   /** Writes are chained so they land in order; resolves when everything so far is stored. */
   persist(): Promise<void> {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = null;
     const snapshot = this.all().map((r) => toWire(r));
     this.saving = this.saving
       .then(() => this.storage.update(STORAGE_KEY, snapshot))
@@ -239,7 +290,14 @@ export class RunStore implements Disposable {
     return this.saving;
   }
 
+  /** Write soon: records stream many times a second, storage need not see each one. */
+  private persistSoon(): void {
+    this.persistTimer ??= setTimeout(() => void this.persist(), this.recordPersistMs);
+  }
+
+  /** The window is closing or reloading: write what is pending now (a run still going is read back as interrupted). */
   dispose(): void {
+    if (this.persistTimer) void this.persist();
     this.listeners.clear();
   }
 }

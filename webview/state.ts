@@ -6,6 +6,7 @@ import type { AnalysisView, ProbeRun } from '../core/protocol';
 import type { ProbeRecord } from '../core/probe/config';
 import type { Model } from '../core/ir';
 import type { ModelPrediction } from '../core/theory/types';
+import type { HeatMetric, Phase } from './charts/chartData';
 
 /** What changed, so a view redraws only what depends on it. */
 export type Change = 'analysis' | 'runs' | 'records' | 'selection';
@@ -30,6 +31,12 @@ export class DashboardState {
   runId: string | null = null;
   /** Which record the table compares with the prediction. */
   measuredAt: 'init' | 'latest' = 'latest';
+  /** Layer (Layer.index) the distribution chart shows, picked in the table or the chart; null: a default. */
+  selectedLayer: number | null = null;
+  /** Distribution of the pre-activation or of the layer's output. */
+  distributionPhase: Phase = 'post';
+  /** What the layer x step heatmap colours. */
+  heatMetric: HeatMetric = 'saturation';
   private readonly listeners = new Set<(changes: Set<Change>) => void>();
   private pending = new Set<Change>();
   private scheduled = false;
@@ -91,8 +98,9 @@ export class DashboardState {
   runsOfSubject(): ProbeRun[] {
     const uri = this.analysis?.uri;
     const all = [...this.runs.values()].sort((a, b) => b.createdAt - a.createdAt);
-    if (!uri) return all;
-    return all.filter((r) => r.uri === uri && r.modelIndex === this.modelIndex);
+    if (!uri) return all.filter((r) => !r.group);
+    // Comparison runs probe variants of the model, not the model: the Compare panel shows them.
+    return all.filter((r) => r.uri === uri && r.modelIndex === this.modelIndex && !r.group);
   }
 
   subject(): Subject | null {

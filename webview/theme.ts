@@ -11,6 +11,12 @@ export interface ChartTheme {
   grid: string;
   /** Target band fill (the (0, 1) band, Theorem 1's box). */
   band: string;
+  /** What the charts are drawn on (the sidebar), and the cold end of the heatmap ramp. */
+  background: string;
+  /** High contrast themes outline things; transparent elsewhere. */
+  contrastBorder: string;
+  /** Fill opacity of one percentile band (bands nest, so the centre is darker); higher in high contrast. */
+  bandAlpha: number;
   font: string;
   /** Series colours: mean, variance, a third quantity, a fourth, and for warnings. */
   blue: string;
@@ -26,11 +32,14 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
   return v || fallback;
 }
 
-/** Append an alpha to a #rrggbb colour (theme colours are hex); anything else is returned as it is. */
+/** Give a hex colour (#rgb, #rrggbb, #rrggbbaa: what theme variables hold) an alpha; anything else is returned as it is. */
 export function withAlpha(color: string, alpha: number): string {
-  const m = /^#([0-9a-f]{6})$/i.exec(color);
-  if (!m) return color;
-  return `#${m[1]}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  let hex = /^#([0-9a-f]{3,8})$/i.exec(color.trim())?.[1];
+  if (!hex || ![3, 6, 8].includes(hex.length)) return color;
+  if (hex.length === 3) hex = [...hex].map((c) => c + c).join('');
+  // An 8-digit colour already has an alpha: scale it rather than replace it.
+  const base = hex.length === 8 ? parseInt(hex.slice(6), 16) / 255 : 1;
+  return `#${hex.slice(0, 6)}${Math.round(alpha * base * 255).toString(16).padStart(2, '0')}`;
 }
 
 export function readTheme(): ChartTheme {
@@ -45,6 +54,9 @@ export function readTheme(): ChartTheme {
     muted: cssVar(style, '--vscode-descriptionForeground', foreground),
     grid: cssVar(style, '--vscode-charts-lines', kind === 'light' ? '#00000026' : '#ffffff26'),
     band: withAlpha(green, kind === 'high-contrast' ? 0.28 : 0.14),
+    background: cssVar(style, '--vscode-sideBar-background', cssVar(style, '--vscode-editor-background', kind === 'light' ? '#ffffff' : '#1e1e1e')),
+    contrastBorder: cssVar(style, '--vscode-contrastBorder', 'transparent'),
+    bandAlpha: kind === 'high-contrast' ? 0.3 : 0.2,
     // Axis text a notch smaller than the UI font: a sidebar chart has little room for tick labels.
     font: `11px ${cssVar(style, '--vscode-font-family', 'sans-serif')}`,
     blue: cssVar(style, '--vscode-charts-blue', '#3794ff'),

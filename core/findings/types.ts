@@ -20,6 +20,13 @@ export const FINDING_CODES = [
   'unresolved-width',
   'parse-error',
   'not-a-model',
+  // Measured by a probe run (core/findings/measured.ts), not predicted.
+  'measured-saturation',
+  'measured-dead-units',
+  'measured-vanishing-gradient',
+  'measured-exploding-gradient',
+  'measured-divergence',
+  'measured-activation-std',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

@@ -24,7 +24,7 @@ const LINEAR = new Set(['dense', 'conv1d', 'conv2d']);
  * Two decimals; tiny or huge values in exponent form when `small` says they matter (a variance of 1e-6 is a
  * collapse worth seeing, a mean of 6e-17 is zero).
  */
-function two(x: number, small = true): string {
+export function two(x: number, small = true): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   if (a >= 1e4 || (small && a !== 0 && a < 0.005)) return x.toExponential(0).replace('e+', 'e');
@@ -44,13 +44,13 @@ function statsOf(p: LayerPrediction, gradGain = p.gradGain): LensStats {
  * A "unit" is what a reader sees as one layer: a linear layer with the activation that follows it (its output
  * statistics are the activation's, its gradient gain the product), or any other layer on its own.
  */
-interface Unit {
+export interface Unit {
   head: Layer;
   last: Layer;
   members: number[];
 }
 
-function units(model: Model): Unit[] {
+export function units(model: Model): Unit[] {
   const out: Unit[] = [];
   const absorbed = new Set<number>();
   model.layers.forEach((layer, i) => {

@@ -11,9 +11,8 @@ import { fmt, plottable } from '../format';
 import type { Subject } from '../state';
 import type { ChartTheme } from '../theme';
 import { mix } from './series';
+import { THEOREM1_BOX, inTheorem1Box, meanVarianceTrajectory } from './chartData';
 
-/** Theorem 1's domain for the incoming mean and variance. */
-export const THEOREM1_BOX = { muMin: -0.1, muMax: 0.1, nuMin: 0.8, nuMax: 1.5 } as const;
 
 /** Layers whose output is a SELU activation: the points the theorem speaks about. */
 export function seluLayers(layers: Layer[]): Layer[] {
@@ -34,19 +33,48 @@ function drawDomain(theme: ChartTheme): (u: uPlot) => void {
     ctx.lineWidth = 1;
     ctx.setLineDash([4, 3]);
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    // The fixed point (0, 1): a cross.
+    ctx.setLineDash([]);
+    const px = 10 * devicePixelRatio;
+    ctx.font = theme.font.replace(/^(\d+)px/, `${px}px`);
+    ctx.textAlign = 'left';
+    ctx.fillStyle = theme.green;
+    ctx.textBaseline = 'bottom';
+    ctx.fillText('Thm 1', x0, y0 - 2 * devicePixelRatio);
+    ctx.restore();
+  };
+}
+
+/** The fixed point (0, 1): a cross on a background-coloured halo, drawn last so trajectories never hide it. */
+function drawFixedPoint(theme: ChartTheme): (u: uPlot) => void {
+  return (u) => {
+    const { ctx } = u;
     const fx = u.valToPos(0, 'x', true);
     const fy = u.valToPos(1, 'y', true);
     const r = 6 * devicePixelRatio;
-    ctx.setLineDash([]);
-    ctx.strokeStyle = theme.foreground;
-    ctx.lineWidth = 1.5 * devicePixelRatio;
-    ctx.beginPath();
-    ctx.moveTo(fx - r, fy);
-    ctx.lineTo(fx + r, fy);
-    ctx.moveTo(fx, fy - r);
-    ctx.lineTo(fx, fy + r);
-    ctx.stroke();
+    ctx.save();
+    ctx.lineCap = 'round';
+    for (const [color, width] of [
+      [theme.background, 4],
+      [theme.foreground, 1.5],
+    ] as const) {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(fx - r, fy);
+      ctx.lineTo(fx + r, fy);
+      ctx.moveTo(fx, fy - r);
+      ctx.lineTo(fx, fy + r);
+      ctx.stroke();
+    }
+    // Named on the chart itself, so an exported PNG explains itself.
+    ctx.font = theme.font.replace(/^(\d+)px/, `${10 * devicePixelRatio}px`);
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'top';
+    ctx.lineWidth = 3 * devicePixelRatio;
+    ctx.strokeStyle = theme.background;
+    ctx.strokeText('(0, 1)', fx + r * 0.6, fy + r * 0.4);
+    ctx.fillStyle = theme.foreground;
+    ctx.fillText('(0, 1)', fx + r * 0.6, fy + r * 0.4);
     ctx.restore();
   };
 }
@@ -68,6 +96,11 @@ function drawMarks(theory: [number, number][], trajectories: Trajectory[], theme
     ctx.clip();
     for (const t of trajectories) {
       if (!t.points.length) continue;
+      // Where the layer started (initialization): a small hollow square, so the direction of travel reads.
+      const [sx, sy] = px(t.points[0]);
+      ctx.strokeStyle = t.color;
+      ctx.lineWidth = devicePixelRatio;
+      ctx.strokeRect(sx - r * 0.8, sy - r * 0.8, r * 1.6, r * 1.6);
       ctx.strokeStyle = t.color;
       ctx.fillStyle = t.color;
       ctx.lineWidth = 1.5 * devicePixelRatio;
@@ -104,7 +137,7 @@ export function seluPlane(subject: Subject | null, theme: ChartTheme): ChartCont
   const theory = layers.map((l) => point(predicted.get(l.index)?.mean, predicted.get(l.index)?.variance)).filter((p): p is [number, number] => !!p);
   const trajectories: Trajectory[] = layers.map((l, i) => ({
     color: mix(theme.blue, theme.orange, layers.length > 1 ? i / (layers.length - 1) : 0),
-    points: records.map((r) => r.layers.find((x) => x.index === l.index)).map((s) => point(s?.mean, s?.variance)).filter((p): p is [number, number] => !!p),
+    points: meanVarianceTrajectory(records, l.index).map((p): [number, number] => [p.mean, p.variance]),
   }));
   // uPlot only ranges the axes from these (invisible) series; the marks are drawn by drawMarks.
   const all = [...theory, ...trajectories.flatMap((t) => t.points)];
@@ -114,7 +147,7 @@ export function seluPlane(subject: Subject | null, theme: ChartTheme): ChartCont
   const inBox = last
     ? layers.filter((l) => {
         const s = last.layers.find((x) => x.index === l.index);
-        return s && s.mean >= THEOREM1_BOX.muMin && s.mean <= THEOREM1_BOX.muMax && s.variance >= THEOREM1_BOX.nuMin && s.variance <= THEOREM1_BOX.nuMax;
+        return !!s && inTheorem1Box(s.mean, s.variance);
       }).length
     : null;
   const summary = `SELU mean-variance plane: ${layers.length} SELU layers${inBox === null ? '' : `, ${inBox} inside Theorem 1's box at step ${last.step}`}.`;
@@ -122,7 +155,7 @@ export function seluPlane(subject: Subject | null, theme: ChartTheme): ChartCont
     // The marks are drawn from this closure: a new record must rebuild the chart, not only refill it.
     key: `selu|${records.length}|${layers.length}`,
     summary,
-    caption: `+ fixed point (0, 1); box: Theorem 1's domain; ○ theory; lines: measured over training, first SELU layer blue → last orange.${inBox === null ? '' : ` ${inBox}/${layers.length} layers in the box at step ${last.step}.`}`,
+    caption: `+ fixed point (0, 1); box: Theorem 1's domain; ○ theory; lines: measured over training from □ (init) to ● (newest), first SELU layer blue → last orange.${inBox === null ? '' : ` ${inBox}/${layers.length} layers in the box at step ${last.step}.`}`,
     data: data as unknown as uPlot.AlignedData,
     options: {
       mode: 2,
@@ -132,7 +165,7 @@ export function seluPlane(subject: Subject | null, theme: ChartTheme): ChartCont
       },
       axes: [themedAxis(theme, { label: 'mean μ', labelSize: 16, values: (_u, t) => t.map((v) => fmt(v)) }), themedAxis(theme, { label: 'variance ν', labelSize: 16, size: 44, values: (_u, t) => t.map((v) => fmt(v)) })],
       series,
-      hooks: { drawClear: [drawDomain(theme)], draw: [drawMarks(theory, trajectories, theme)] },
+      hooks: { drawClear: [drawDomain(theme)], draw: [drawMarks(theory, trajectories, theme), drawFixedPoint(theme)] },
       legend: { show: false },
       cursor: { show: false },
     },

@@ -25,18 +25,24 @@ export function line(label: string, stroke: string, opts: { dash?: boolean; widt
   };
 }
 
-/** Mix two #rrggbb colours (depth colouring of trajectories). */
-export function mix(a: string, b: string, t: number): string {
-  const pa = /^#([0-9a-f]{6})/i.exec(a);
-  const pb = /^#([0-9a-f]{6})/i.exec(b);
-  if (!pa || !pb) return t < 0.5 ? a : b;
-  const ca = parseInt(pa[1], 16);
-  const cb = parseInt(pb[1], 16);
-  let out = 0;
-  for (const shift of [16, 8, 0]) {
-    const x = (ca >> shift) & 255;
-    const y = (cb >> shift) & 255;
-    out |= Math.round(x + (y - x) * t) << shift;
+/** [r, g, b] of a CSS colour as theme variables hold them (#rgb, #rrggbb, #rrggbbaa, rgb(), rgba()); null otherwise. */
+export function parseRgb(color: string): [number, number, number] | null {
+  const c = color.trim();
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.exec(c)?.[1];
+  if (hex) {
+    const full = hex.length === 3 ? [...hex].map((x) => x + x).join('') : hex.slice(0, 6);
+    const n = parseInt(full, 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
   }
-  return `#${out.toString(16).padStart(6, '0')}`;
+  const rgb = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(c);
+  return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : null;
+}
+
+/** Mix two colours (depth colouring of trajectories, the heatmap ramp); a colour it cannot read wins outright. */
+export function mix(a: string, b: string, t: number): string {
+  const pa = parseRgb(a);
+  const pb = parseRgb(b);
+  if (!pa || !pb) return t < 0.5 ? a : b;
+  const out = pa.map((x, i) => Math.round(x + (pb[i] - x) * t));
+  return `#${out.map((x) => x.toString(16).padStart(2, '0')).join('')}`;
 }

@@ -1,13 +1,15 @@
 /**
- * A titled chart section around uPlot: sizes the chart to the sidebar, recreates it when its series or the theme
- * change and otherwise only swaps the data (what makes streaming cheap), and exports the canvas as PNG.
+ * A titled chart section: sizes the chart to the sidebar, recreates it when its series or the theme change and
+ * otherwise only swaps the data (what makes streaming cheap), and exports the canvas as PNG. Charts are uPlot
+ * plots or canvases drawn by a chart module of its own (the heatmap); both export the same way.
  */
 import uPlot from 'uplot';
 import type { ChartTheme } from '../theme';
 import { button } from './toolkit';
 
-/** What a chart builder returns for the current state: options (without size), data, and a key of the series set. */
-export interface ChartContent {
+/** A uPlot chart for the current state: options (without size), data, and a key of the series set. */
+export interface PlotContent {
+  kind?: 'plot';
   /** Changes when the series (count, names, styles) change: the chart is then rebuilt, not just refilled. */
   key: string;
   options: Omit<uPlot.Options, 'width' | 'height'>;
@@ -16,7 +18,29 @@ export interface ChartContent {
   summary: string;
   /** A line under the chart (what the marks mean, when a legend would not fit). */
   caption?: string;
+  /** The values under the cursor, as a sentence (shown under the chart and read by screen readers). */
+  readout?: (u: uPlot, idx: number) => string;
 }
+
+/** A chart that draws its own canvas (and sizes its height to the width it is given). */
+export interface CanvasChart {
+  readonly canvas: HTMLCanvasElement;
+  setSize(width: number): void;
+  destroy(): void;
+}
+
+export interface CanvasContent<C extends CanvasChart = CanvasChart> {
+  kind: 'canvas';
+  key: string;
+  summary: string;
+  caption?: string;
+  /** Make the chart inside `body` at `width` CSS pixels. */
+  create(body: HTMLElement, width: number): C;
+  /** Give a live chart (same key) the current data. */
+  refill(chart: C): void;
+}
+
+export type ChartContent = PlotContent | CanvasContent;
 
 export interface ChartSpec {
   /** Stable id: the section's data-chart attribute and the exported file name. */
@@ -26,14 +50,45 @@ export interface ChartSpec {
   /** null: nothing to draw yet (`empty` is shown instead). */
   build(theme: ChartTheme): ChartContent | null;
   empty: string;
+  /** Controls shown under the title (a layer picker, a metric switch). */
+  controls?: HTMLElement[];
+}
+
+interface Mounted {
+  readonly canvas: HTMLCanvasElement;
+  setSize(width: number, height: number): void;
+  refill(content: ChartContent): void;
+  destroy(): void;
+}
+
+function mount(content: ChartContent, body: HTMLElement, width: number, height: number, onCursor: (u: uPlot) => void): Mounted {
+  if (content.kind === 'canvas') {
+    const chart = content.create(body, width);
+    return {
+      canvas: chart.canvas,
+      setSize: (w) => chart.setSize(w),
+      refill: (c) => (c as CanvasContent).refill(chart),
+      destroy: () => chart.destroy(),
+    };
+  }
+  const hooks = { ...content.options.hooks, setCursor: [...(content.options.hooks?.setCursor ?? []), onCursor] };
+  const plot = new uPlot({ ...content.options, hooks, width, height }, content.data, body);
+  return {
+    canvas: plot.ctx.canvas,
+    setSize: (w, h) => plot.setSize({ width: w, height: h }),
+    refill: (c) => plot.setData((c as PlotContent).data),
+    destroy: () => plot.destroy(),
+  };
 }
 
 export class ChartPanel {
   readonly el: HTMLElement;
   private readonly body: HTMLElement;
   private readonly note: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readoutOf: PlotContent['readout'] | null = null;
   private readonly exportButton: HTMLElement;
-  private chart: uPlot | null = null;
+  private chart: Mounted | null = null;
   private key = '';
   private width = 0;
 
@@ -48,7 +103,7 @@ export class ChartPanel {
     const h = document.createElement('h2');
     h.textContent = spec.title;
     h.id = `chart-${spec.id}-title`;
-    this.exportButton = button('PNG', { appearance: 'icon', title: `Export the ${spec.title.toLowerCase()} chart as PNG`, onClick: () => this.chart && onExport(spec.id, this.png(this.chart)) });
+    this.exportButton = button('PNG', { appearance: 'icon', title: `Export the ${spec.title.toLowerCase()} chart as PNG`, onClick: () => this.chart && onExport(spec.id, this.png(this.chart.canvas)) });
     header.append(h, this.exportButton);
     this.body = document.createElement('div');
     this.body.className = 'chart-body';
@@ -56,7 +111,17 @@ export class ChartPanel {
     this.body.setAttribute('aria-labelledby', h.id);
     this.note = document.createElement('p');
     this.note.className = 'note';
-    this.el.append(header, this.body, this.note);
+    this.readout = document.createElement('p');
+    this.readout.className = 'readout';
+    this.readout.setAttribute('aria-live', 'polite');
+    this.el.append(header);
+    if (spec.controls?.length) {
+      const controls = document.createElement('div');
+      controls.className = 'chart-controls';
+      controls.append(...spec.controls);
+      this.el.append(controls);
+    }
+    this.el.append(this.body, this.readout, this.note);
     new ResizeObserver(() => this.resize()).observe(this.el);
   }
 
@@ -72,21 +137,39 @@ export class ChartPanel {
     }
     this.note.textContent = content.caption ?? '';
     this.exportButton.toggleAttribute('disabled', false);
-    this.body.setAttribute('aria-label', content.summary);
+    this.readoutOf = content.kind === 'canvas' ? null : (content.readout ?? null);
+    // A plot without a readout gets no empty line for one (a canvas chart brings its own).
+    this.readout.hidden = !this.readoutOf;
+    if (!this.readoutOf) this.readout.textContent = '';
+    // A canvas chart with its own focusable parts labels itself; a plot is one image with this description.
+    if (content.kind === 'canvas') {
+      this.body.removeAttribute('role');
+      this.body.removeAttribute('aria-label');
+    } else {
+      this.body.setAttribute('role', 'img');
+      this.body.setAttribute('aria-label', content.summary);
+    }
     const width = this.el.clientWidth || 280;
     if (!this.chart || rebuild || content.key !== this.key) {
       this.destroy();
       this.key = content.key;
       this.width = width;
-      this.chart = new uPlot({ ...content.options, width, height: this.spec.height ?? 180 }, content.data, this.body);
+      this.chart = mount(content, this.body, width, this.spec.height ?? 180, (u) => this.showReadout(u));
     } else {
-      this.chart.setData(content.data);
+      this.chart.refill(content);
     }
   }
 
+  private showReadout(u: uPlot): void {
+    const idx = u.cursor.idx;
+    if (!this.readoutOf) return;
+    // Leaving the plot keeps the last values: the line does not jump the layout under the pointer.
+    if (idx === null || idx === undefined) return;
+    this.readout.textContent = this.readoutOf(u, idx);
+  }
+
   /** The canvas on the view's background (the canvas itself is transparent: a PNG of it is unreadable elsewhere). */
-  private png(chart: uPlot): string {
-    const src = chart.ctx.canvas;
+  private png(src: HTMLCanvasElement): string {
     const out = document.createElement('canvas');
     out.width = src.width;
     out.height = src.height;
@@ -101,13 +184,14 @@ export class ChartPanel {
     const width = this.el.clientWidth;
     if (!this.chart || !width || width === this.width) return;
     this.width = width;
-    this.chart.setSize({ width, height: this.spec.height ?? 180 });
+    this.chart.setSize(width, this.spec.height ?? 180);
   }
 
   private destroy(): void {
     this.chart?.destroy();
     this.chart = null;
     this.key = '';
+    this.readout.textContent = '';
   }
 }
 

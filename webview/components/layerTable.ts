@@ -84,7 +84,8 @@ export class LayerTable {
     this.el.append(header, this.caption, scroller);
   }
 
-  update(subject: Subject | null, measuredAt: 'init' | 'latest'): void {
+  /** `selected`: the layer (Layer.index) the distribution chart shows, marked in the table. */
+  update(subject: Subject | null, measuredAt: 'init' | 'latest', selected: number | null = null): void {
     const { first, last } = endpoints(subject?.run ?? null);
     const record = measuredAt === 'init' ? first : last;
     this.measuredAt.set(
@@ -103,12 +104,22 @@ export class LayerTable {
       ? `Top: theory at initialization. Bottom: measured at step ${record.step}${subject.stale ? ' (on an earlier version of the file)' : ''}.`
       : 'Theory at initialization. Probe the model to measure it.';
     this.setRows(subject.model.layers);
+    // A deep model's table scrolls inside its own box (header kept), so the charts below stay a short scroll away.
+    this.el.classList.toggle('tall', subject.model.layers.length > 24);
     const predicted = new Map((subject.prediction?.layers ?? []).map((p) => [p.index, p]));
     const measured = byLayer(record);
     // Dead units are a ReLU-family notion (theory predicts their inactivity): elsewhere the column is noise.
     const dead = (subject.prediction?.layers ?? []).some((p) => p.inactive !== null) || [...measured.values()].some((s) => s.dead > 0);
     this.el.classList.toggle('no-dead', !dead);
-    subject.model.layers.forEach((l, i) => this.fill(this.rows[i], predicted.get(l.index), measured.get(l.index)));
+    subject.model.layers.forEach((l, i) => {
+      this.fill(this.rows[i], predicted.get(l.index), measured.get(l.index));
+      const on = l.index === selected;
+      if (this.rows[i].tr.classList.contains('selected') !== on) {
+        this.rows[i].tr.classList.toggle('selected', on);
+        // The name button says it is the charted layer (aria-current), not a selection the table keeps.
+        this.rows[i].tr.querySelector('button.link')?.toggleAttribute('aria-current', on);
+      }
+    });
   }
 
   private setRows(layers: Layer[]): void {

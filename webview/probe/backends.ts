@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-webgl';
 import type { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import type { Model } from '../../core/ir';
 import type { ProbeConfig } from '../../core/probe/config';
-import { estimateProbeCost } from '../../core/probe/cost';
+import { fitProbeToBudget, type ProbeBudget } from '../../core/probe/cost';
 import { plainOps, type ProbeOps } from '../../core/probe/ops';
 import type { BackendPreference } from '../../core/protocol';
 import { webglOps } from '../kernels/webglOps';
@@ -22,6 +22,10 @@ export interface ActiveBackend {
   note: string | null;
   /** The WebGL canvas, to watch for a lost context. */
   canvas: HTMLCanvasElement | OffscreenCanvas | null;
+  /** The WebGL context (null on the CPU): its loss is checked before each record is sent. */
+  gl: WebGLRenderingContext | WebGL2RenderingContext | null;
+  /** WebGL's MAX_TEXTURE_SIZE: the largest tensor one texture can hold is this squared. */
+  maxTextureSize: number | null;
 }
 
 /** Memory a CPU fallback may use (the page shares the renderer process with the workbench). */
@@ -52,6 +56,8 @@ async function tryWebgl(): Promise<ActiveBackend | string> {
       ops: webglOps,
       note: notes.join('; ') || null,
       canvas: gl.canvas,
+      gl,
+      maxTextureSize: Number(gl.getParameter(gl.MAX_TEXTURE_SIZE)) || null,
     };
   } catch (err) {
     return `WebGL failed to start: ${err instanceof Error ? err.message : String(err)}`;
@@ -61,7 +67,7 @@ async function tryWebgl(): Promise<ActiveBackend | string> {
 async function useCpu(note: string | null): Promise<ActiveBackend> {
   await tf.setBackend('cpu');
   await tf.ready();
-  return { backend: 'cpu', renderer: null, ops: plainOps, note, canvas: null };
+  return { backend: 'cpu', renderer: null, ops: plainOps, note, canvas: null, gl: null, maxTextureSize: null };
 }
 
 /**
@@ -82,18 +88,20 @@ export async function activateBackend(preference: BackendPreference, webglLost: 
   return useCpu(`${webgl}: running on the CPU backend instead (slower, size-capped)`);
 }
 
+/** Memory a WebGL probe may use: well under what a GPU shared with the workbench and the screen can spare. */
+const WEBGL_MAX_BYTES = 2 * 2 ** 30;
+
 /**
- * The configuration to run on the CPU backend: `config` when it fits `maxSeconds` at the reference CPU
- * throughput, else with fewer steps. A string when even the initialized network alone is too big.
+ * The configuration to run on `active`: `config` when it fits the backend (WebGL: every tensor in one texture and
+ * the GPU memory budget; CPU: memory and `cpuMaxSeconds` at the reference throughput), else scaled down (batch,
+ * steps) with a note saying so. A string when it cannot run there at all.
  */
-export function capForCpu(model: Model, config: ProbeConfig, maxSeconds: number): { config: ProbeConfig; note: string | null } | string {
-  const cost = estimateProbeCost(model, config);
-  if (cost.bytes > CPU_MAX_BYTES) return `the model needs ~${Math.round(cost.bytes / 2 ** 20)} MiB, above the CPU fallback's ${CPU_MAX_BYTES / 2 ** 20} MiB`;
-  if (cost.estimatedSeconds.cpu <= maxSeconds) return { config, note: null };
-  const perStep = cost.estimatedSeconds.cpu / Math.max(1, config.steps);
-  const steps = Math.max(0, Math.floor(maxSeconds / perStep));
-  if (steps === 0 && estimateProbeCost(model, { ...config, steps: 0 }).estimatedSeconds.cpu > maxSeconds) {
-    return `one step is estimated at ${perStep.toFixed(0)} s on the CPU backend, above the ${maxSeconds} s cap`;
-  }
-  return { config: { ...config, steps }, note: `CPU size cap: ${steps} of ${config.steps} steps (estimated ${cost.estimatedSeconds.cpu.toFixed(0)} s for all)` };
+export function fitToBackend(model: Model, config: ProbeConfig, active: ActiveBackend, cpuMaxSeconds: number): { config: ProbeConfig; note: string | null } | string {
+  const budget: ProbeBudget =
+    active.backend === 'webgl'
+      ? { backend: 'webgl', maxBytes: WEBGL_MAX_BYTES, maxSeconds: Infinity, maxTextureSize: active.maxTextureSize }
+      : { backend: 'cpu', maxBytes: CPU_MAX_BYTES, maxSeconds: cpuMaxSeconds };
+  const fitted = fitProbeToBudget(model, config, budget);
+  if (fitted.refused) return fitted.refused;
+  return { config: fitted.config, note: fitted.changes.length ? `${active.backend === 'cpu' ? 'CPU' : 'WebGL'} size cap: ${fitted.changes.join('; ')}` : null };
 }

@@ -8,7 +8,7 @@ import type { LayerSample, ProbeConfig, ProbeRecord, ProbeResult } from '../../c
 import { probeStream } from '../../core/probe/runner';
 import { ProbeRecordCommand, ProbeStatusCommand, fromWire, toWire, type ExecuteProbeParams, type RunReport } from '../../core/protocol';
 import type { HostConnection } from '../hostConnection';
-import { activateBackend, capForCpu, type ActiveBackend } from './backends';
+import { activateBackend, fitToBackend, type ActiveBackend } from './backends';
 
 /** Exactly the protocol's record fields: the engine may add fields the protocol does not carry (yet). */
 function projectRecord(r: ProbeRecord): ProbeRecord {
@@ -102,19 +102,26 @@ export class ProbeExecutor {
     const activatedMs = performance.now() - t0;
     if (typeof chosen === 'string') return this.report({ runId: p.runId, status: 'failed', backend: 'none', renderer: null, ops: 'none', error: chosen });
     let active = chosen;
-    let config = p.config;
     let note = active.note;
-    if (active.backend === 'cpu') {
-      const capped = capForCpu(model, config, p.cpuMaxSeconds);
-      if (typeof capped === 'string') return this.report({ runId: p.runId, status: 'failed', backend: 'cpu', renderer: null, ops: active.ops.name, error: capped });
-      config = capped.config;
-      note = [note, capped.note].filter(Boolean).join('; ') || null;
+    let fitted = fitToBackend(model, p.config, active, p.cpuMaxSeconds);
+    if (typeof fitted === 'string' && active.backend === 'webgl' && p.backend === 'auto') {
+      // Too big for one texture or the GPU budget: the CPU backend (with its own caps) may still take it.
+      note = `${fitted}: running on the CPU backend instead`;
+      active = await activateBackend('cpu', this.webglLost).then((b) => (typeof b === 'string' ? active : b));
+      fitted = fitToBackend(model, p.config, active, p.cpuMaxSeconds);
     }
+    if (typeof fitted === 'string') return this.report({ runId: p.runId, status: 'failed', backend: active.backend, renderer: active.renderer, ops: active.ops.name, note, error: `refused: ${fitted}` });
+    let config = fitted.config;
+    note = [note, fitted.note].filter(Boolean).join('; ') || null;
+    const loseAt = p.faults?.loseWebglContextAtStep;
     let restarted = false;
     for (;;) {
       if (run.cancelled) return this.report({ runId: p.runId, status: 'cancelled', backend: active.backend, renderer: active.renderer, ops: active.ops.name });
       this.report({ runId: p.runId, status: 'running', backend: active.backend, renderer: active.renderer, ops: active.ops.name, note, restarted });
       const watch = watchContextLoss(active.canvas, run.abort);
+      // The flag is set at once when the context goes; the event that aborts the run comes a task later.
+      const gl = active.gl;
+      const lost = () => watch.lost() || !!gl?.isContextLost();
       let result: ProbeResult | null = null;
       let failure: unknown = null;
       let lastStep = 0;
@@ -125,22 +132,32 @@ export class ProbeExecutor {
             result = next.value;
             break;
           }
+          // Numbers read back from a lost context are not measurements: stop without sending them.
+          if (lost()) {
+            run.abort.abort();
+            break;
+          }
           if (next.value.step === 0) this.host.log('info', `probe ${p.runId}: ${active.backend} ready after ${activatedMs.toFixed(0)} ms, step 0 measured ${(performance.now() - t0).toFixed(0)} ms after the request`);
           lastStep = next.value.step;
           this.host.command(ProbeRecordCommand, { runId: p.runId, record: toWire(projectRecord(next.value)) });
+          if (loseAt !== undefined && gl && lastStep >= loseAt && !gl.isContextLost()) {
+            this.host.log('warn', `probe ${p.runId}: test fault: losing the WebGL context after step ${lastStep}`);
+            gl.getExtension('WEBGL_lose_context')?.loseContext();
+          }
         }
+        if (lost()) await stream.return(undefined as never).catch(() => undefined);
       } catch (err) {
         failure = err;
       } finally {
         watch.dispose();
       }
-      if (watch.lost() && !run.cancelled && p.backend !== 'webgl') {
+      if (lost() && !run.cancelled && p.backend !== 'webgl') {
         // The GPU went away (driver reset, too many contexts): the same run, same seed, from step 0 on the CPU.
         this.webglLost = true;
         const cpu = await activateBackend('cpu', true);
         if (typeof cpu === 'string') throw new Error(cpu);
-        const capped = capForCpu(model, p.config, p.cpuMaxSeconds);
-        if (typeof capped === 'string') throw new Error(`WebGL context lost; ${capped}`);
+        const capped = fitToBackend(model, p.config, cpu, p.cpuMaxSeconds);
+        if (typeof capped === 'string') throw new Error(`WebGL context lost at step ${lastStep}; the CPU backend refuses the run: ${capped}`);
         active = cpu;
         config = capped.config;
         note = [`WebGL context lost at step ${lastStep}: restarted on the CPU backend`, capped.note].filter(Boolean).join('; ');
@@ -148,7 +165,10 @@ export class ProbeExecutor {
         restarted = true;
         continue;
       }
-      if (watch.lost()) throw new Error(`the WebGL context was lost at step ${lastStep}`);
+      if (lost()) {
+        this.webglLost = true;
+        throw new Error(`the WebGL context was lost at step ${lastStep} (the backend setting asks for WebGL only)`);
+      }
       if (failure) throw failure;
       return this.finish(p.runId, active, result!, config);
     }
@@ -156,7 +176,8 @@ export class ProbeExecutor {
 
   private finish(runId: string, active: ActiveBackend, result: ProbeResult, config: ProbeConfig): void {
     const status = result.status === 'completed' ? 'done' : result.status === 'diverged' ? 'diverged' : 'cancelled';
-    const note = result.status === 'diverged' ? `diverged at step ${result.diverged?.step}` : result.stepsRun < config.steps && status === 'done' ? `${result.stepsRun} of ${config.steps} steps` : null;
+    const d = result.diverged;
+    const note = result.status === 'diverged' && d ? `diverged (NaN / Inf) at step ${d.step} ${d.layer === null ? 'in the loss' : `in layer ${d.layer}`}; the records up to it are kept` : result.stepsRun < config.steps && status === 'done' ? `${result.stepsRun} of ${config.steps} steps` : null;
     this.report({ runId, status, backend: active.backend, renderer: active.renderer, ops: active.ops.name, note, stepsRun: result.stepsRun, diverged: result.diverged, notes: result.notes.slice(0, 200).map((n) => n.slice(0, 2000)) });
   }
 }

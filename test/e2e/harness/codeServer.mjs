@@ -163,7 +163,8 @@ export async function startCodeServer({ runDir, userSettings = {}, env = {}, smo
     '--extensions-dir', dirs.extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    // Workspace trust off unless a scenario turns it on (the untrusted-workspace scenario needs Restricted Mode).
+    ...(userSettings['security.workspace.trust.enabled'] === true ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),

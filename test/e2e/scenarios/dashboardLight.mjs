@@ -12,5 +12,5 @@ export const options = {
 };
 
 export async function run(ctx) {
-  await probeAndShoot(ctx, { file: 'snn_alpha_dropout.py', model: 'SNN' });
+  await probeAndShoot(ctx, { file: 'snn_alpha_dropout.py', model: 'SNN', theme: 'light', exportChart: 'heatmap' });
 }
