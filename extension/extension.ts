@@ -9,6 +9,7 @@ import { NormLensHover } from './hover';
 import { MeasuredResults } from './measuredResults';
 import { registerProbing, type ProbeController } from './probeCommand';
 import { registerComparison, type CompareController } from './compareCommand';
+import { registerRunCommands } from './runCommands';
 import { ProbeOnSave } from './probeOnSave';
 import type { RunStore } from './runStore';
 import type { DashboardViewProvider } from './dashboard';
@@ -47,6 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NormLe
     ctx.push(vscode.languages.registerHoverProvider(MODEL_FILES, new NormLensHover(ctx.service, measured)));
     ctx.push(new StatusBarController(ctx.service));
     registerCommands(ctx);
+    registerRunCommands(ctx, probing.runs, probing.probes, compare);
     const tracker = ctx.push(new FileTracker(ctx.service, ctx.config, ctx.log));
     ctx.onConfig((c) => {
       lenses.setEnabled(c.codeLens);

@@ -200,7 +200,9 @@ test('forged, late, duplicate and mistyped replies never settle a request they d
   fc.assert(
     fc.property(fc.integer(), fc.constantFrom('probe/execute', 'run/export', 'chart/export', 'x'), fc.boolean(), fc.anything(), (fid, method, ok, result) => {
       if (fid === id && method === 'probe/execute') return;
-      const m = (ok ? { kind: 'response', id: fid, method, ok: true, result } : { kind: 'response', id: fid, method, ok: false, error: String(result) }) as P.ResponseMessage;
+      // `error` is fuzzed with anything too (an object whose toString is not a function included): a forged reply
+      // must not settle whatever it carries.
+      const m = (ok ? { kind: 'response', id: fid, method, ok: true, result } : { kind: 'response', id: fid, method, ok: false, error: result }) as P.ResponseMessage;
       assert.equal(pending.settle(m), false);
     }),
     { numRuns: 2000 },
