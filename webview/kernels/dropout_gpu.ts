@@ -8,7 +8,7 @@
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { CustomUniform } from './runProgram';
-import { DROPOUT_HASH, insideSnippet } from './shaderSnippets';
+import { dropoutMaskSnippet, insideSnippet } from './shaderSnippets';
 
 /** The hash-masked affine of packed X [rows, cols] (see the file comment). */
 export class DropoutProgram implements GPGPUProgram {
@@ -28,12 +28,11 @@ export class DropoutProgram implements GPGPUProgram {
   constructor(rows: number, cols: number) {
     this.outputShape = [rows, cols];
     this.userCode = `
-      ${DROPOUT_HASH}
+      ${dropoutMaskSnippet(cols)}
       ${insideSnippet(rows, cols)}
       void main() {
         ivec2 rc = getOutputCoords();
-        int i = rc.x * ${cols} + rc.y;
-        vec4 k = vec4(nlKeep(i), nlKeep(i + 1), nlKeep(i + ${cols}), nlKeep(i + ${cols + 1}));
+        vec4 k = nlKeep4(rc);
         vec4 y = (getX(rc.x, rc.y) * k + dropped * (1.0 - k)) * scale + shift;
         setOutput(mix(vec4(0.0), y, nlInside(rc)));
       }

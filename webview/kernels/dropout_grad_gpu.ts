@@ -4,7 +4,7 @@
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { CustomUniform } from './runProgram';
-import { DROPOUT_HASH, insideSnippet } from './shaderSnippets';
+import { dropoutMaskSnippet, insideSnippet } from './shaderSnippets';
 
 /** DY * keep * scale with the forward's hash mask. */
 export class DropoutGradProgram implements GPGPUProgram {
@@ -22,12 +22,11 @@ export class DropoutGradProgram implements GPGPUProgram {
   constructor(rows: number, cols: number) {
     this.outputShape = [rows, cols];
     this.userCode = `
-      ${DROPOUT_HASH}
+      ${dropoutMaskSnippet(cols)}
       ${insideSnippet(rows, cols)}
       void main() {
         ivec2 rc = getOutputCoords();
-        int i = rc.x * ${cols} + rc.y;
-        vec4 k = vec4(nlKeep(i), nlKeep(i + 1), nlKeep(i + ${cols}), nlKeep(i + ${cols + 1}));
+        vec4 k = nlKeep4(rc);
         setOutput(mix(vec4(0.0), getDY(rc.x, rc.y) * (k * scale), nlInside(rc)));
       }
     `;

@@ -40,7 +40,7 @@ export const NAN_TEST = `
  * (pcg(pcg(i) + pcg(seed)) >> 8) against ceil(rate * 2^24), so no float rounding of the rate can flip a mask
  * bit. Uniforms: `seedHash` (pcg(seed) as a signed int: the cast back to uint keeps the bits), `keepThreshold`.
  */
-export const DROPOUT_HASH = `
+const DROPOUT_HASH_BODY = `
   uint nlPcg(uint x) {
     uint state = x * 747796405u + 2891336453u;
     uint word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
@@ -51,6 +51,19 @@ export const DROPOUT_HASH = `
     return int(h) >= keepThreshold ? 1.0 : 0.0;
   }
 `;
+
+/**
+ * The hash and `vec4 nlKeep4(ivec2 rc)`: the keep mask of the four elements a packed texel holds (row-major index
+ * rc.x * cols + rc.y and its right, lower and lower-right neighbours), the one mask dropout forward and backward share.
+ */
+export function dropoutMaskSnippet(cols: number): string {
+  return `${DROPOUT_HASH_BODY}
+  vec4 nlKeep4(ivec2 rc) {
+    int i = rc.x * ${cols} + rc.y;
+    return vec4(nlKeep(i), nlKeep(i + 1), nlKeep(i + ${cols}), nlKeep(i + ${cols + 1}));
+  }
+`;
+}
 
 /**
  * `vec4 nlPhi(vec4 x)`: the activation, NaN in -> NaN out, written as core/probe/activations.ts computes it
