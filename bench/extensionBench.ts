@@ -8,6 +8,13 @@ import { pytorchDeepFile } from './generate';
 
 const root = join(__dirname, '..');
 
+/** The same package a user installs (npm run package runs the production build through vscode:prepublish). */
+export function packageExtension(): string {
+  const pack = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
+  if (pack.status !== 0) throw new Error(`npm run package failed: ${pack.stderr || pack.stdout}`);
+  return join(root, 'dist', 'normlens.vsix');
+}
+
 /**
  * Runs the in-host benchmark suite in a real VS Code (code-server, as the e2e tests) on a workspace holding a
  * generated 200-layer file, and turns its E2E-METRIC lines into rows.
@@ -15,10 +22,7 @@ const root = join(__dirname, '..');
 export async function extensionBench(): Promise<BenchRow[]> {
   const harness = join(root, 'test', 'e2e', 'harness');
   const { runInHostSuite } = await import(pathToFileURL(join(harness, 'sessions.mjs')).href);
-  // The same package a user installs (npm run package runs the production build through vscode:prepublish).
-  const pack = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`npm run package failed: ${pack.stderr || pack.stdout}`);
-  const vsix = join(root, 'dist', 'normlens.vsix');
+  const vsix = packageExtension();
   const workspace = mkdtempSync(join(tmpdir(), 'normlens-bench-'));
   writeFileSync(join(workspace, 'deep200.py'), pytorchDeepFile(100));
   const metrics: Record<string, number> = {};

@@ -10,6 +10,7 @@ async function main(): Promise<void> {
   const all: [string, () => Promise<BenchRow[]>][] = [
     ['analysis', analysisBench],
     ['extension', extensionBench],
+    ['dashboard', () => import('./dashboardBench').then((m) => m.dashboardBench())],
     ['probe', () => import('./probeBench').then((m) => m.probeBench())],
   ];
   for (const [name, fn] of all) {

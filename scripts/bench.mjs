@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [section...]`: runs bench/main.ts under tsx (sections: analysis, extension, probe).
+// `npm run bench [section...]`: runs bench/main.ts under tsx (sections: analysis, extension, dashboard, probe).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
