@@ -3,7 +3,7 @@ import { Analyzer } from '../core/analyzer';
 import { fileJson, fileTable } from '../core/presentation/report';
 
 const USAGE = `usage: normlens analyze FILE... [--json]
-       normlens probe FILE... [--steps N] [--backend cpu|webgl] [--seed S] [--json]`;
+       normlens probe FILE... [--steps N] [--backend cpu|webgl] [--seed S] [--lr X] [--batch B] [--every K] [--json]`;
 
 /** Parsed command line; `error` set on a usage error. */
 export interface CliArgs {

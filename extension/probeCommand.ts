@@ -192,7 +192,9 @@ export class ProbeController implements DashboardActions, vscode.Disposable {
   private follow(run: ProbeRun): void {
     const title = `NormLens: probing ${run.modelName}`;
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
-      progress.report({ message: 'starting the dashboard…' });
+      // Determinate from the start (increment 0): an indeterminate bar animates continuously, and every animation
+      // in the window slows a probe on a software WebGL renderer (see the status bar item below).
+      progress.report({ message: 'starting the dashboard…', increment: 0 });
       return new Promise<void>((resolve) => {
         let done = 0;
         const subscriptions: vscode.Disposable[] = [];
@@ -232,12 +234,13 @@ export class ProbeController implements DashboardActions, vscode.Disposable {
     }
   }
 
+  /** A static icon: `~spin` would animate the window for the whole run, which costs a software-WebGL probe ~5x. */
   private updateStatusBar(): void {
     const active = this.runs.active();
     const run = active.find((r) => r.status === 'running') ?? active[0];
     if (!run) return this.item.hide();
     const step = run.records[run.records.length - 1]?.step ?? 0;
-    this.item.text = run.status === 'queued' ? `$(clock) NormLens: ${run.modelName} queued` : `$(sync~spin) NormLens: probing ${run.modelName} ${step}/${run.config.steps}`;
+    this.item.text = run.status === 'queued' ? `$(clock) NormLens: ${run.modelName} queued` : `$(beaker) NormLens: probing ${run.modelName} ${step}/${run.config.steps}`;
     this.item.tooltip = `${run.fileName}: ${run.status}${run.backend ? ` on ${run.backend}` : ''}${run.renderer ? ` (${run.renderer})` : ''}${active.length > 1 ? `; ${active.length - 1} more queued` : ''}. Click for the dashboard.`;
     this.item.show();
   }

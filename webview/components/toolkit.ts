@@ -85,15 +85,6 @@ export function badge(text: string): HTMLElement {
   return el;
 }
 
-/** An indeterminate spinner for "running" (CSS animation; native for the same reason as badge). */
-export function spinner(label: string): HTMLElement {
-  const el = document.createElement('span');
-  el.className = 'spinner';
-  el.setAttribute('role', 'progressbar');
-  el.setAttribute('aria-label', label);
-  return el;
-}
-
 export function divider(): HTMLElement {
   const el = document.createElement('vscode-divider');
   el.setAttribute('role', 'separator');

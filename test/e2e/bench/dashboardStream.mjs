@@ -3,6 +3,7 @@
 // view and WebGL start) and warm (a second probe), and (2) the frame time while the probe streams: every
 // requestAnimationFrame gap and every long task (> 50 ms) of the dashboard's page, from the first record to done.
 // Prints BENCH-METRIC name=value lines for bench/dashboardBench.ts.
+import { infiniteAnimations } from '../harness/ui.mjs';
 
 export const options = {
   userSettings: {
@@ -120,6 +121,10 @@ async function probeOnce(ctx, frame, label) {
     const installedAt = await frame.evaluate(installRecorder);
     ctx.log(`${label}: recorder installed ${Math.round(installedAt - clicked)} ms after the click`);
   }
+  await ctx.poll(async () => (await state(frame)).status !== 'queued', { timeoutMs: 120_000, intervalMs: 100, what: `${label} to start` });
+  await new Promise((r) => setTimeout(r, 1000));
+  const looping = await infiniteAnimations(ctx.page);
+  if (looping.length) ctx.log(`${label}: animations running forever while probing: ${looping.join(', ')}`);
   const transitions = await untilDone(ctx, frame, clicked, label);
   const first = transitions.find((t) => t.measured === true);
   const done = transitions.find((t) => t.status === 'done');
@@ -127,7 +132,7 @@ async function probeOnce(ctx, frame, label) {
   const text = (await state(frame)).text;
   ctx.log(`${label}: ${text}; first statistics ${Math.round(first.at - clicked)} ms, done ${Math.round(done.at - clicked)} ms after the click`);
   const stats = await frameStats(frame, first.at, done.at);
-  return { frame, clickToFirstMs: first.at - clicked, clickToDoneMs: done.at - clicked, stats, text };
+  return { frame, clickToFirstMs: first.at - clicked, clickToDoneMs: done.at - clicked, stats, text, looping: looping.length };
 }
 
 export async function run(ctx) {
@@ -142,5 +147,6 @@ export async function run(ctx) {
   emit(ctx, 'warm', { clickToFirstMs: warm.clickToFirstMs, clickToDoneMs: warm.clickToDoneMs });
   emit(ctx, 'stream', warm.stats);
   emit(ctx, 'coldStream', cold.stats);
+  console.log(`BENCH-METRIC infiniteAnimations=${cold.looping + warm.looping}`);
   await ctx.screenshot('streamed');
 }

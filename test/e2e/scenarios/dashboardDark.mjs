@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { infiniteAnimations } from '../harness/ui.mjs';
 
 export const options = {
   userSettings: {
@@ -82,6 +83,10 @@ async function probeAndShootOnce(ctx, { file, model, theme, exportChart = null, 
   // First streamed statistics: a measured cell in the layer table.
   await ctx.poll(async () => ((await view.locator('td .meas').first().textContent()) ?? '').trim() !== '', { timeoutMs: 120_000, intervalMs: 50, what: 'the first measured statistics' });
   ctx.log(`click Probe -> first statistics on screen: ${Date.now() - t0} ms`);
+  // Nothing may animate forever while the probe runs (spinners, indeterminate progress): on software WebGL every
+  // composited frame slows the probe computing in this window (~5x with three spinners, bench dashboard).
+  const looping = await infiniteAnimations(page);
+  if (looping.length) throw new Error(`animations running forever while probing: ${looping.join(', ')}`);
   await view.locator('.status-badge .badge', { hasText: 'done' }).waitFor({ timeout: 240_000 });
   ctx.log(`click Probe -> run done: ${Date.now() - t0} ms`);
   const status = `${await view.locator('.status-text').textContent()} / ${await view.locator('.renderer').textContent()}`;
