@@ -55,6 +55,16 @@ export async function* probeStream(model: Model, config: Partial<ProbeConfig> = 
   let diverged: Divergence | null = null;
   let stepsRun = 0;
   const session = new ProbeSession(plan, cfg, ops);
+  // One sample point in flight: its work and its update are queued, its readback not yet awaited. It is awaited
+  // after the NEXT step is queued, so the backend computes that step while the statistics travel back (still one
+  // readback per sample point; bench probe, "statistics overhead").
+  let inFlight: Promise<ProbeRecord> | null = null;
+  const measure = (step: number, update: boolean): Promise<ProbeRecord> => {
+    const record = session.measure(step, update, elapsed);
+    // Awaited below or in finally: never an unhandled rejection meanwhile.
+    record.catch(() => undefined);
+    return record;
+  };
   try {
     for (let step = 0; step <= cfg.steps; step++) {
       if (options.signal?.aborted) {
@@ -62,22 +72,42 @@ export async function* probeStream(model: Model, config: Partial<ProbeConfig> = 
         break;
       }
       const update = step < cfg.steps;
-      if (isSamplePoint(step, cfg)) {
-        const record = await session.measure(step, update, elapsed);
+      const previous = inFlight;
+      inFlight = null;
+      if (isSamplePoint(step, cfg)) inFlight = measure(step, update);
+      else session.train(step);
+      if (update) stepsRun++;
+      if (previous) {
+        const record = await previous;
         records.push(record);
         yield record;
         if (record.diverged) {
           status = 'diverged';
           diverged = record.diverged;
+          // The step queued after it ran on non-finite weights: not counted, not reported.
+          stepsRun = record.step;
           break;
         }
-      } else {
-        session.train(step);
       }
-      if (update) stepsRun++;
       await yieldToEventLoop();
     }
+    // The last sample point, or the one in flight when cancelled: it was computed, so it is reported.
+    if (inFlight && status !== 'diverged') {
+      const record: ProbeRecord = await inFlight;
+      inFlight = null;
+      records.push(record);
+      yield record;
+      if (record.diverged) {
+        status = 'diverged';
+        diverged = record.diverged;
+        stepsRun = Math.min(stepsRun, record.step);
+      }
+    }
   } finally {
+    // Broken out of, or diverged, with a measurement in flight: it frees its own tensors once read back; wait for
+    // that unless the run was aborted (a lost WebGL context may never answer).
+    const left = inFlight as Promise<ProbeRecord> | null;
+    if (left && !options.signal?.aborted) await left.catch(() => undefined);
     session.dispose();
   }
   return {

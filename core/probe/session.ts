@@ -82,47 +82,57 @@ export class ProbeSession {
   }
 
   /**
-   * Measure at `step` (after `step` updates): forward + backward on the step's batch, all statistics in one
-   * readback, then apply that step's update when `apply` and nothing diverged.
+   * Measure at `step` (after `step` updates): forward + backward on the step's batch, every statistic into one
+   * tensor, then that step's update when `apply`, all queued on the backend BEFORE the one readback is awaited.
+   * A caller may therefore queue the next steps before awaiting this one (probeStream does): the readback's
+   * latency then overlaps the GPU's work instead of idling it. The update is queued even when the step turns out
+   * to have diverged; the run ends at a divergence, so that network is never measured again.
    */
   async measure(step: number, apply: boolean, elapsedMs: () => number): Promise<ProbeRecord> {
     const { x, target } = this.task.batch(step);
     const pending: PendingUpdate[] = [];
     let taps: LayerTap[] = [];
-    const { loss, grads } = this.lossAndGrads(x, target, this.context(step, true, pending), (t) => (taps = t));
+    let packed: tf.Tensor | null = null;
+    let decode: ((values: Float32Array) => ReturnType<ReturnType<ProbeOps['statistics']>['decode']>) | null = null;
     try {
-      const layers: StatisticsLayerInput[] = this.plan.layers.map((lp, i) => {
-        const w = this.network.mainWeight(i);
-        return {
-          pre: taps[i].pre,
-          post: taps[i].post,
-          saturation: lp.activation?.saturation ?? [],
-          trackDead: lp.activation?.deadBelowZero ?? false,
-          sample: this.samples[i],
-          weight: w,
-          grad: w ? (grads[w.name] ?? null) : null,
-        };
-      });
-      const reduction = this.ops.statistics({ loss, layers });
-      let values: Float32Array;
+      const { loss, grads } = this.lossAndGrads(x, target, this.context(step, true, pending), (t) => (taps = t));
       try {
-        values = (await reduction.packed.data()) as Float32Array;
+        const layers: StatisticsLayerInput[] = this.plan.layers.map((lp, i) => {
+          const w = this.network.mainWeight(i);
+          return {
+            pre: taps[i].pre,
+            post: taps[i].post,
+            saturation: lp.activation?.saturation ?? [],
+            trackDead: lp.activation?.deadBelowZero ?? false,
+            sample: this.samples[i],
+            weight: w,
+            grad: w ? (grads[w.name] ?? null) : null,
+          };
+        });
+        const reduction = this.ops.statistics({ loss, layers });
+        packed = reduction.packed;
+        decode = reduction.decode;
       } finally {
-        reduction.packed.dispose();
+        // Queued after the statistics passes that read them: command order keeps those reads valid.
+        this.finishStep(grads, pending, apply && packed !== null);
+        tf.dispose(loss);
       }
-      const decoded = reduction.decode(values);
-      const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate));
-      const diverged = findDivergence(step, decoded.loss, samples);
-      this.finishStep(grads, pending, apply && diverged === null);
-      return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged };
     } catch (e) {
       for (const p of pending) p.value.dispose();
-      tf.dispose(grads);
       throw e;
     } finally {
       disposeTaps(taps);
-      tf.dispose([loss, x, target]);
+      tf.dispose([x, target]);
     }
+    let values: Float32Array;
+    try {
+      values = (await packed!.data()) as Float32Array;
+    } finally {
+      packed!.dispose();
+    }
+    const decoded = decode!(values);
+    const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate));
+    return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged: findDivergence(step, decoded.loss, samples) };
   }
 
   dispose(): void {

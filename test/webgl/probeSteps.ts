@@ -51,8 +51,8 @@ export function roundRatio(a: number[], b: number[]): number {
 export interface Stepper {
   /** `n` steps without statistics, then one synchronization. */
   bare(n: number): Promise<void>;
-  /** One step with statistics, read back. */
-  full(): Promise<void>;
+  /** `n` steps with statistics, every one read back (the probe at sampleEvery 1, as its runner queues them). */
+  full(n: number): Promise<void>;
   dispose(): void;
 }
 
@@ -100,8 +100,15 @@ export function probeStepper(s: StepShape, ops: ProbeOps): Stepper & { flops: nu
       for (let i = 0; i < n; i++) session.train(step++);
       await settle(probeVar);
     },
-    async full() {
-      await session.measure(step++, true, () => 0);
+    async full(n) {
+      // As probeStream: a sample point's readback is awaited after the next step is queued.
+      let previous: Promise<unknown> | null = null;
+      for (let i = 0; i < n; i++) {
+        const current = session.measure(step++, true, () => 0);
+        if (previous) await previous;
+        previous = current;
+      }
+      await previous;
     },
     dispose: () => session.dispose(),
   };
@@ -110,7 +117,8 @@ export function probeStepper(s: StepShape, ops: ProbeOps): Stepper & { flops: nu
 /**
  * Time every stepper: `warm` untimed (bare, full) pairs each (shader compilation, texture pools; without warm-up
  * still one bare step, since the first allocates the textures), then `rounds` rounds in which each stepper runs
- * `perRound` bare steps and one full step, so a load change on the shared machine hits every kind alike
+ * `perRound` bare steps (then one synchronization) and `perRound` full steps (each read back, pipelined as the
+ * probe's runner does), timed per step, so a load change on the shared machine hits every kind alike
  * (`roundsOf` caps the rounds of the named steppers). `reference`, when given, is timed once per round too.
  * `warmFull` names steppers that get one untimed full step even without warm-up (their full step may compile
  * shaders that depend on the depth, like the probe's grouped statistics passes). `cold` names steppers that get no
@@ -124,10 +132,10 @@ export async function timeSteppers(
     if (opts.cold?.includes(name)) continue;
     for (let i = 0; i < opts.warm; i++) {
       await st.bare(1);
-      await st.full();
+      await st.full(1);
     }
     if (!opts.warm) await st.bare(1);
-    if (!opts.warm && opts.warmFull?.includes(name)) await st.full();
+    if (!opts.warm && opts.warmFull?.includes(name)) await st.full(1);
   }
   const times: Record<string, { bare: number[]; full: number[] }> = {};
   const reference: number[] = [];
@@ -144,8 +152,8 @@ export async function timeSteppers(
       await st.bare(opts.perRound);
       t.bare.push((performance.now() - t0) / opts.perRound);
       const t1 = performance.now();
-      await st.full();
-      t.full.push(performance.now() - t1);
+      await st.full(opts.perRound);
+      t.full.push((performance.now() - t1) / opts.perRound);
     }
     if (opts.reference) reference.push(await opts.reference());
   }
@@ -250,9 +258,10 @@ export function stockStepper(s: StepShape): Stepper & { reads: number } {
       for (let i = 0; i < n; i++) await run(false);
       await settle(layers[0].w);
     },
-    async full() {
+    async full(n) {
       reads = 0;
-      await run(true);
+      for (let i = 0; i < n; i++) await run(true);
+      reads /= n;
     },
     dispose() {
       tf.dispose(varList);
