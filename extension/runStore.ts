@@ -36,7 +36,7 @@ export type NewRun = Pick<ProbeRun, 'uri' | 'fileName' | 'version' | 'contentHas
 };
 
 export interface RunStoreOptions {
-  /** Most recent runs kept (older ones are dropped from storage and memory). */
+  /** Most recent runs kept, a comparison counting as one (older ones are dropped from storage and memory). */
   maxRuns?: number;
   now?: () => number;
   log?: (message: string) => void;
@@ -269,13 +269,27 @@ export class RunStore implements Disposable {
     run.history.push({ status, at, note });
   }
 
-  /** Drop the oldest finished runs beyond maxRuns (never one still going). */
+  /**
+   * Drop the oldest finished entries beyond maxRuns, where an entry is an ordinary run or a whole comparison (its
+   * variants go together, so a kept comparison never lacks one); never an entry with a run still going. Runs in
+   * all are capped too (5 x maxRuns: two 7-variant comparisons fit), since each run's records go to workspace storage.
+   */
   private prune(): void {
-    const finished = this.all().filter((r) => isFinished(r.status));
-    let excess = this.runs.size - this.maxRuns;
-    for (const r of finished) {
-      if (excess-- <= 0) break;
-      this.runs.delete(r.id);
+    const entries = new Map<string, ProbeRun[]>();
+    for (const r of this.all()) {
+      const key = r.group ? `group ${r.group.id}` : r.id;
+      const members = entries.get(key);
+      if (members) members.push(r);
+      else entries.set(key, [r]);
+    }
+    let count = entries.size;
+    let runs = this.runs.size;
+    for (const members of entries.values()) {
+      if (count <= this.maxRuns && runs <= 5 * this.maxRuns) break;
+      if (!members.every((r) => isFinished(r.status))) continue;
+      for (const r of members) this.runs.delete(r.id);
+      count--;
+      runs -= members.length;
     }
   }
 

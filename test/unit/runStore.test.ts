@@ -185,6 +185,36 @@ test('only the newest maxRuns are kept, never dropping a run still going', () =>
   assert.deepEqual(store.all().map((r) => r.id), [ids[1], ids[3], ids[4]]);
 });
 
+test('a comparison is kept or dropped whole and counts as one run toward maxRuns; runs in all are capped at 5 x maxRuns', () => {
+  const store = new RunStore(new MemoryStorage(), { now: clock(), maxRuns: 3 });
+  const compare = (id: string, n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const r = store.create(newRun({ group: { id, variant: `v${i}`, label: `variant ${i}` } }));
+      store.finish(r.id, 'cancelled', 'test');
+      return r.id;
+    });
+  const ordinary = () => {
+    const r = store.create(newRun());
+    store.finish(r.id, 'cancelled', 'test');
+    return r.id;
+  };
+  const first = compare('c1', 7);
+  const a = ordinary();
+  const b = ordinary();
+  // Three entries (a 7-variant comparison and two runs): all kept, although that is 9 runs.
+  assert.deepEqual(store.all().map((r) => r.id), [...first, a, b]);
+  const c = ordinary();
+  // A fourth entry: the oldest, the whole comparison, goes; no variant is left behind.
+  assert.deepEqual(store.all().map((r) => r.id), [a, b, c]);
+  const second = compare('c2', 7);
+  const third = compare('c3', 7);
+  // Two more comparisons push out a and b: three entries, 15 runs (5 x 3).
+  assert.deepEqual(store.all().map((r) => r.id), [c, ...second, ...third]);
+  const fourth = compare('c4', 7);
+  // A fourth comparison: c goes as the fourth entry, then c2 too since 22 runs would pass 15, whole.
+  assert.deepEqual(store.all().map((r) => r.id), [...third, ...fourth]);
+});
+
 test('CSV export: one row per step and layer, quoted names, NaN spelled out, predictions alongside; JSON keeps NaN as a string', () => {
   const store = new RunStore(new MemoryStorage(), { now: clock() });
   const run = store.create(newRun());
