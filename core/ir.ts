@@ -123,6 +123,11 @@ export interface InitSpec {
   explicit: boolean;
   /** Source of the init call or `kernel_initializer=` argument when explicit (target of quick fixes). */
   range?: SourceRange;
+  /**
+   * Where a diagnostic about the init points, when narrower than `range`: a JSON initializer object spans several
+   * lines, its `class_name` value one (the quick fix still replaces `range`).
+   */
+  markRange?: SourceRange;
   /** Resolved Var(w) (null when it depends on an unresolved width). Filled by resolveInitVariances. */
   weightVariance: number | null;
   /** fan_in * Var(w): the mean-field sigma_w^2 and the SNN paper's tau (omega = 0). Null when unknown. */

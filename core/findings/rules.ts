@@ -1,4 +1,4 @@
-import type { Layer, Model, SourceFormat } from '../ir';
+import type { Layer, Model, SourceFormat, SourceRange } from '../ir';
 import type { LayerPrediction, ModelPrediction } from '../theory/types';
 import { seluVarianceFixedPoint } from '../theory/selu';
 import { initEdits, mergeEdits, renameLayerClass, suggestionName, type InitTarget } from './fixes';
@@ -6,6 +6,12 @@ import { SourceText, fmt, pct } from './sourceText';
 import type { Finding, FindingThresholds, Fix, TextEdit } from './types';
 
 /** Everything the rules look at for one file. */
+/** Where a finding about a layer's init points: the init as the file spells it (narrowed where marked), else the layer. */
+function initMark(layer: Layer): SourceRange {
+  const init = layer.init;
+  return init?.explicit && init.range ? (init.markRange ?? init.range) : layer.range;
+}
+
 export interface RuleContext {
   format: SourceFormat;
   src: SourceText;
@@ -117,7 +123,7 @@ function seluRules(ctx: RuleContext, mi: number, out: Finding[]): void {
     out.push({
       code: 'selu-init',
       severity: collapse || explode ? 'error' : 'warning',
-      range: layer.init.explicit && layer.init.range ? layer.init.range : layer.range,
+      range: initMark(layer),
       message:
         `SELU layer ${layer.name} uses ${describeInit(layer)}: sigma_w^2 = fan_in*Var(w) = ${fmt(tau)} (self-normalization needs 1), so ` +
         `${outcome}.${domain} Use lecun_normal (PyTorch: kaiming_normal_(w, mode='fan_in', nonlinearity='linear')).`,
@@ -328,7 +334,7 @@ function initSuggestionRules(ctx: RuleContext, mi: number, out: Finding[], flagg
     out.push({
       code: 'init-suggestion',
       severity: 'info',
-      range: layer.init.explicit && layer.init.range ? layer.init.range : layer.range,
+      range: initMark(layer),
       message: `${layer.name} (${act.name}) uses ${describeInit(layer)}: sigma_w^2 = ${fmt(layer.init.sigmaW2)}, ${fmt(ratio)}x the critical ${fmt(target.sigmaW2)} that keeps signal and gradients stable with depth. Suggested: ${suggestionName(target)}.`,
       modelIndex: mi,
       layerIndex: i,

@@ -63,6 +63,16 @@ test('tfjs model.json: leCunNormal without truncation correction -> tau 0.774, n
   const selu = a.findings.filter((f) => f.code === 'selu-init');
   assert.equal(selu.length, 6);
   assert.ok(selu.every((f) => f.severity === 'warning' && /0\.774/.test(f.message) && /nu\* = 0\.351/.test(f.message)));
+  // The squiggle marks the initializer's class_name value on one line; the quick fix replaces the whole object.
+  const lines = readFileSync(join(examples, 'model.json'), 'utf8').split('\n');
+  for (const f of selu) {
+    const r = f.range;
+    assert.equal(r.startLine, r.endLine);
+    assert.equal(lines[r.startLine].slice(r.startColumn, r.endColumn), '"VarianceScaling"');
+    const edit = f.fixes[0].edits[0];
+    assert.ok(edit.range.endLine > edit.range.startLine + 3, 'the fix spans the initializer object');
+    assert.equal(lines[edit.range.startLine].slice(edit.range.startColumn).trim(), '{');
+  }
 });
 
 test('lenses: compact stats text, tiny means print as 0.00, a loop line gets one summary lens', () => {

@@ -144,6 +144,8 @@ export function readInitializer(node: Node | undefined, framework: Framework, ra
   const spec = className === null ? null : fromClass(className, asString === null ? prop(node, 'config') : undefined, framework);
   const result: InitSpec = spec ?? plain('unknown', framework, 'normal');
   result.range = rangeOf(node);
+  const classNode = asString === null ? prop(node, 'class_name') : undefined;
+  if (classNode) result.markRange = rangeOf(classNode);
   return { spec: result, unrecognised: spec ? null : (className ?? 'initializer') };
 }
 
