@@ -8,10 +8,7 @@
  * digits in float32. A negative rounding residue is clamped to 0; NaN passes through.
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
-import { glslFloat } from './shaderSnippets';
-
-/** Row pairs per partial sum: the float32 error grows with the block length plus the number of blocks. */
-const BLOCK_PAIRS = 64;
+import { columnPairSums, glslFloat } from './shaderSnippets';
 
 /** Column means (row 0) and biased variances (row 1) of packed X [rows, cols], packed [2, cols]. */
 export class MomentsProgram implements GPGPUProgram {
@@ -23,39 +20,20 @@ export class MomentsProgram implements GPGPUProgram {
 
   constructor(rows: number, cols: number) {
     this.outputShape = [2, cols];
-    const rowPairs = Math.floor(rows / 2);
-    const blocks = Math.floor(rowPairs / BLOCK_PAIRS);
-    const rest = rowPairs % BLOCK_PAIRS;
-    // Constant trip counts throughout: every texel of a quad runs the same iterations.
-    const fold = (start: string, count: number) => `
-          for (int i = 0; i < ${count}; i++) {
-            vec4 v = getX(${start} + 2 * i, c);
-            vec2 a = v.xy - s;
-            vec2 b = v.zw - s;
-            p1 += a + b;
-            p2 += a * a + b * b;
-          }`;
+    const sums = columnPairSums(
+      rows,
+      `vec4 v = getX(r, c);
+          vec2 a = v.xy - s;
+          vec2 b = v.zw - s;
+          p1 += a + b;
+          p2 += a * a + b * b;`,
+      (last) => `vec2 t = getX(${last}, c).xy - s; p1 += t; p2 += t * t;`,
+    );
     this.userCode = `
       void main() {
         int c = getOutputCoords().y;
         vec2 s = getX(0, c).xy;
-        vec2 s1 = vec2(0.0);
-        vec2 s2 = vec2(0.0);
-        vec2 p1;
-        vec2 p2;
-        for (int block = 0; block < ${blocks}; block++) {
-          p1 = vec2(0.0);
-          p2 = vec2(0.0);
-          ${fold(`block * ${2 * BLOCK_PAIRS}`, BLOCK_PAIRS)}
-          s1 += p1;
-          s2 += p2;
-        }
-        p1 = vec2(0.0);
-        p2 = vec2(0.0);
-        ${rest ? fold(`${2 * BLOCK_PAIRS * blocks}`, rest) : ''}
-        ${rows % 2 ? `vec2 t = getX(${rows - 1}, c).xy - s; p1 += t; p2 += t * t;` : ''}
-        s1 += p1;
-        s2 += p2;
+        ${sums}
         vec2 m = s1 * ${glslFloat(1 / rows)};
         vec2 mean = s + m;
         vec2 variance = s2 * ${glslFloat(1 / rows)} - m * m;

@@ -132,3 +132,42 @@ export function insideSnippet(rows: number, cols: number): string {
   }
 `;
 }
+
+/** Row pairs per partial sum of columnPairSums: the float32 error grows with the block length plus the number of blocks. */
+const SUM_BLOCK_PAIRS = 64;
+
+/**
+ * GLSL: two running sums down one packed column pair `c` of a [rows, cols] matrix, two rows per texel fetch,
+ * accumulated in blocks of 64 row pairs into `vec2 s1, s2` (declared here). `pair` is GLSL that adds the terms of
+ * the rows `r` and `r + 1` to `p1` and `p2`; `lastRow` adds those of the odd last row (index given). Constant trip
+ * counts throughout: every texel of a quad runs the same iterations. Shared by the moments and BatchNorm-gradient
+ * reductions.
+ */
+export function columnPairSums(rows: number, pair: string, lastRow: (row: number) => string): string {
+  const rowPairs = Math.floor(rows / 2);
+  const blocks = Math.floor(rowPairs / SUM_BLOCK_PAIRS);
+  const rest = rowPairs % SUM_BLOCK_PAIRS;
+  const fold = (start: string, count: number) => `
+        for (int i = 0; i < ${count}; i++) {
+          int r = ${start} + 2 * i;
+          ${pair}
+        }`;
+  return `
+        vec2 s1 = vec2(0.0);
+        vec2 s2 = vec2(0.0);
+        vec2 p1;
+        vec2 p2;
+        for (int block = 0; block < ${blocks}; block++) {
+          p1 = vec2(0.0);
+          p2 = vec2(0.0);
+          ${fold(`block * ${2 * SUM_BLOCK_PAIRS}`, SUM_BLOCK_PAIRS)}
+          s1 += p1;
+          s2 += p2;
+        }
+        p1 = vec2(0.0);
+        p2 = vec2(0.0);
+        ${rest ? fold(`${2 * SUM_BLOCK_PAIRS * blocks}`, rest) : ''}
+        ${rows % 2 ? lastRow(rows - 1) : ''}
+        s1 += p1;
+        s2 += p2;`;
+}

@@ -3,35 +3,13 @@
 // run, which can be re-run; malformed messages and reveals of unknown documents are dropped.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith, api, open, finished } = require('../../harness/inHost');
+
+const poll = pollWith({ timeoutMs: 20000, everyMs: 50 });
 
 const SELU = 'selu_default_init.py';
 /** Tiny probes: SwiftShader on two shared cores is slow. */
 const TINY = { steps: 4, sampleEvery: 2, batchSize: 16 };
-
-async function poll(fn, what, timeoutMs = 20000, everyMs = 50) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function api() {
-  const ext = vscode.extensions.getExtension('normlens.normlens');
-  if (!ext) throw new Error('extension normlens.normlens is not installed');
-  return ext.activate();
-}
-
-async function open(rel) {
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, rel));
-  await vscode.window.showTextDocument(doc);
-  return doc;
-}
-
-const finished = (run) => run && ['done', 'failed', 'diverged', 'cancelled', 'interrupted'].includes(run.status) && run;
 
 describe('NormLens dashboard: probes on WebGL', function () {
   this.timeout(180000);

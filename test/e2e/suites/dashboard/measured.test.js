@@ -5,38 +5,16 @@
 // save during a run cancels it and probes again.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith, api, open, finished, codeOf } = require('../../harness/inHost');
+
+const poll = pollWith({ timeoutMs: 20000, everyMs: 20 });
 
 const FILE = 'deep_sigmoid_mlp.py';
 /** Tiny probes: SwiftShader on two shared cores is slow. */
 const TINY = { steps: 4, sampleEvery: 2, batchSize: 16 };
 
-async function poll(fn, what, timeoutMs = 20000, everyMs = 20) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function api() {
-  const ext = vscode.extensions.getExtension('normlens.normlens');
-  if (!ext) throw new Error('extension normlens.normlens is not installed');
-  return ext.activate();
-}
-
-async function open(rel) {
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, rel));
-  await vscode.window.showTextDocument(doc);
-  return doc;
-}
-
-const finished = (run) => run && ['done', 'failed', 'diverged', 'cancelled', 'interrupted'].includes(run.status) && run;
 const titles = async (uri) => ((await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) ?? []).map((l) => ({ title: l.command?.title ?? '', tooltip: l.command?.tooltip ?? '', line: l.range.start.line }));
 const layerLenses = (lenses) => lenses.filter((l) => /^(predicted|measured) {2}/.test(l.title));
-const codeOf = (d) => (typeof d.code === 'object' ? d.code.value : d.code);
 const measuredDiagnostics = (uri) => vscode.languages.getDiagnostics(uri).filter((d) => String(codeOf(d)).startsWith('measured-'));
 const allMeasured = (ls) => ls.length > 0 && ls.every((l) => l.title.startsWith('measured  '));
 const allPredicted = (ls) => ls.length > 0 && ls.every((l) => l.title.startsWith('predicted  '));

@@ -3,16 +3,9 @@
 // are contributed to the palette.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith } = require('../../harness/inHost');
 
-async function poll(fn, what, timeoutMs = 60000, everyMs = 50) {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const poll = pollWith({ timeoutMs: 60000, everyMs: 50 });
 
 describe('NormLens palette: compare, cancel, export', function () {
   this.timeout(180000);

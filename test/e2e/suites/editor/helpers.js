@@ -1,25 +1,8 @@
-// Helpers for suites that run inside the real extension host (plain CommonJS: the host loads them as they are).
-const vscode = require('vscode');
+// Editor-suite helpers on top of the shared in-host ones (plain CommonJS: the host loads them as they are).
+const { vscode, workspaceUri, pollWith, open, codeOf, api } = require('../../harness/inHost');
 
-const workspaceUri = () => vscode.workspace.workspaceFolders[0].uri;
-
-/** Poll `fn` until it returns a truthy value; fail with `what` and the last value after `timeoutMs`. */
-async function poll(fn, what, timeoutMs = 15000, everyMs = 25) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function open(rel) {
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(workspaceUri(), rel));
-  await vscode.window.showTextDocument(doc);
-  return doc;
-}
+/** Polls often: the editor suite times lenses and diagnostics. */
+const poll = pollWith({ timeoutMs: 15000, everyMs: 25 });
 
 async function lensTitles(doc) {
   const lenses = (await vscode.commands.executeCommand('vscode.executeCodeLensProvider', doc.uri, 100)) || [];
@@ -30,18 +13,8 @@ function normlensDiagnostics(uri) {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'NormLens');
 }
 
-function codeOf(d) {
-  return typeof d.code === 'object' && d.code !== null ? d.code.value : d.code;
-}
-
 function withCode(uri, code) {
   return normlensDiagnostics(uri).filter((d) => codeOf(d) === code);
-}
-
-async function api() {
-  const ext = vscode.extensions.getExtension('normlens.normlens');
-  if (!ext) throw new Error('extension normlens.normlens is not installed');
-  return ext.activate();
 }
 
 async function quickFixes(doc, diagnostic) {

@@ -4,11 +4,13 @@
 // mid-run (restarted on the CPU; the lost attempt's records kept), and the view disposed mid-run.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith, api, finished } = require('../../harness/inHost');
+
+const poll = pollWith({ timeoutMs: 30000, everyMs: 50 });
 
 /** A small model: SwiftShader on two shared cores is slow, and these tests are about lifecycles, not numbers. */
 const TINY_MODEL = `import torch
 import torch.nn as nn
-
 
 class Tiny(nn.Module):
     def __init__(self):
@@ -22,27 +24,9 @@ class Tiny(nn.Module):
         x = torch.relu(self.fc2(x))
         return self.out(x)
 
-
 model = Tiny()
 `;
 const HUGE_MODEL = TINY_MODEL.replace('nn.Linear(16, 32)', 'nn.Linear(100000, 100000)').replace('nn.Linear(32, 32)', 'nn.Linear(100000, 32)');
-
-async function poll(fn, what, timeoutMs = 30000, everyMs = 50) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function api() {
-  const ext = vscode.extensions.getExtension('normlens.normlens');
-  if (!ext) throw new Error('extension normlens.normlens is not installed');
-  return ext.activate();
-}
 
 const folder = () => vscode.workspace.workspaceFolders[0].uri;
 
@@ -57,8 +41,6 @@ async function modelFile(name, text = TINY_MODEL) {
   return doc;
 }
 
-const FINISHED = ['done', 'failed', 'diverged', 'cancelled', 'interrupted'];
-const finished = (run) => run && FINISHED.includes(run.status) && run;
 const describeRun = (run) => `${run.history.map((h) => `${h.status}${h.note ? ` (${h.note})` : ''}`).join(' -> ')}; error ${run.error}; notes ${JSON.stringify(run.notes)}`;
 
 async function probe(uri, overrides) {

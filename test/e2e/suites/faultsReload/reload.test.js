@@ -5,23 +5,9 @@
 // workspace storage as interrupted with every record stored before the reload, and that it can be re-run.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith, api } = require('../../harness/inHost');
 
-async function poll(fn, what, timeoutMs = 30000, everyMs = 50) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function api() {
-  const ext = vscode.extensions.getExtension('normlens.normlens');
-  if (!ext) throw new Error('extension normlens.normlens is not installed');
-  return ext.activate();
-}
+const poll = pollWith({ timeoutMs: 30000, everyMs: 50 });
 
 const marker = () => vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, '.normlens-reload-marker.json');
 

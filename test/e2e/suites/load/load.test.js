@@ -2,6 +2,9 @@
 // A heartbeat timer in the extension host measures the longest stretch the event loop was busy.
 const assert = require('assert');
 const vscode = require('vscode');
+const { pollWith } = require('../../harness/inHost');
+
+const poll = pollWith({ timeoutMs: 120000, everyMs: 50 });
 
 const FILES = 500;
 
@@ -14,16 +17,6 @@ function heartbeat(everyMs = 5) {
     last = now;
   }, everyMs);
   return { stop: () => (clearInterval(timer), maxGap) };
-}
-
-async function poll(fn, what, timeoutMs = 120000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('load: 500 model files in a burst', function () {
