@@ -19,6 +19,12 @@ export interface ProbeRunOptions {
   signal?: AbortSignal;
   /** Implementation of the hot operations (default plainOps; the WebGL kernels plug in here). */
   ops?: ProbeOps;
+  /**
+   * Await a sample point's readback only after the next step is queued (default true): the backend computes while
+   * the statistics travel back. False awaits each readback before queueing more: a page that must keep drawing
+   * (the dashboard) then waits idle instead of blocking in WebGL calls while the GPU is still busy.
+   */
+  pipeline?: boolean;
 }
 
 /**
@@ -59,6 +65,7 @@ export async function* probeStream(model: Model, config: Partial<ProbeConfig> = 
   // after the NEXT step is queued, so the backend computes that step while the statistics travel back (still one
   // readback per sample point; bench probe, "statistics overhead").
   let inFlight: Promise<ProbeRecord> | null = null;
+  const pipeline = options.pipeline ?? true;
   const measure = (step: number, update: boolean): Promise<ProbeRecord> => {
     const record = session.measure(step, update, elapsed);
     // Awaited below or in finally: never an unhandled rejection meanwhile.
@@ -77,8 +84,14 @@ export async function* probeStream(model: Model, config: Partial<ProbeConfig> = 
       if (isSamplePoint(step, cfg)) inFlight = measure(step, update);
       else session.train(step);
       if (update) stepsRun++;
-      if (previous) {
-        const record = await previous;
+      // Pipelined: the previous sample point lands now that this step is queued; else this one lands at once.
+      let due = previous;
+      if (!pipeline && inFlight) {
+        due = inFlight;
+        inFlight = null;
+      }
+      if (due) {
+        const record = await due;
         records.push(record);
         yield record;
         if (record.diverged) {

@@ -182,3 +182,23 @@ test('a model that cannot be built is refused before anything is allocated', asy
   await assert.rejects(runProbe(small(), { steps: -1 }), RangeError);
   assert.equal(tf.memory().numTensors, start);
 });
+
+test('pipeline false (the dashboard) streams the same records as the default, one readback each', async () => {
+  const model = mlpModel({ input: 8, width: 16, depth: 3, activation: 'selu', init: 'lecun_normal' });
+  const start = tf.memory().numTensors;
+  const cfg = { steps: 6, sampleEvery: 2, batchSize: 8 };
+  const piped = await runProbe(model, cfg);
+  const plain = await runProbe(model, cfg, { pipeline: false });
+  assert.deepEqual(plain.records.map((r) => r.step), [0, 2, 4, 6]);
+  assert.deepEqual(plain.records.map((r) => r.loss), piped.records.map((r) => r.loss));
+  assert.deepEqual(plain.records.map((r) => r.layers.map((l) => l.variance)), piped.records.map((r) => r.layers.map((l) => l.variance)));
+  assert.equal(plain.stepsRun, 6);
+  assert.equal(tf.memory().numTensors, start);
+  const nan = await runProbe(model, { ...cfg, steps: 60, sampleEvery: 1, optimizer: 'sgd', momentum: 0, learningRate: 1e3 }, { pipeline: false });
+  const nanPiped = await runProbe(model, { ...cfg, steps: 60, sampleEvery: 1, optimizer: 'sgd', momentum: 0, learningRate: 1e3 });
+  assert.equal(nan.status, 'diverged');
+  assert.deepEqual(nan.diverged, nanPiped.diverged);
+  assert.equal(nan.stepsRun, nanPiped.stepsRun);
+  assert.equal(nan.stepsRun, nan.diverged!.step);
+  assert.equal(tf.memory().numTensors, start);
+});

@@ -126,7 +126,10 @@ export class ProbeExecutor {
       let failure: unknown = null;
       let lastStep = 0;
       try {
-        const stream = probeStream(model, config, { signal: run.abort.signal, ops: active.ops });
+        // Not pipelined: this page also draws the dashboard. Queueing the next step while the GPU is still busy
+        // blocks the page inside WebGL calls; awaiting each readback first leaves the waiting idle (bench dashboard,
+        // 64-layer probe: long tasks 17.5 s -> 8.7 s, frame p95 721 -> 483 ms, the run 49 -> 47 s).
+        const stream = probeStream(model, config, { signal: run.abort.signal, ops: active.ops, pipeline: false });
         for (let next = await stream.next(); ; next = await stream.next()) {
           if (next.done) {
             result = next.value;

@@ -142,7 +142,7 @@ export async function run(ctx) {
   if (!/webgl/.test(warm.text)) throw new Error(`the probe did not run on WebGL: ${warm.text}`);
   const renderer = (await cold.frame.evaluate(() => document.querySelector('.renderer')?.textContent ?? '')).trim();
   ctx.log(`renderer: ${renderer}`);
-  console.log(`BENCH-METRIC layers=${await cold.frame.evaluate(() => document.querySelectorAll('tbody tr').length)}`);
+  console.log(`BENCH-METRIC layers=${await cold.frame.evaluate(() => document.querySelectorAll('section.layers tbody tr').length)}`);
   emit(ctx, 'cold', { clickToFirstMs: cold.clickToFirstMs, clickToDoneMs: cold.clickToDoneMs });
   emit(ctx, 'warm', { clickToFirstMs: warm.clickToFirstMs, clickToDoneMs: warm.clickToDoneMs });
   emit(ctx, 'stream', warm.stats);
