@@ -16,20 +16,8 @@ import { probeStream } from '../../core/probe/runner';
 import { mlpModel } from '../../core/probe/syntheticModels';
 import { predictModel } from '../../core/theory/predict';
 import { fromWire, parseToHost, toWire, type ProbeRun, type RunReport, type Wire } from '../../core/protocol';
-import { RunStore, type NewRun, type RunStorage } from '../../extension/runStore';
-
-/** workspaceState as VS Code keeps it: values go through JSON. */
-class MemoryStorage implements RunStorage {
-  readonly data = new Map<string, string>();
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  update(key: string, value: unknown): Promise<void> {
-    this.data.set(key, JSON.stringify(value));
-    return Promise.resolve();
-  }
-}
+import { RunStore, type NewRun } from '../../extension/runStore';
+import { MemoryStorage } from './memoryStorage';
 
 const model = mlpModel({ input: 16, width: 32, depth: 4, activation: 'relu', init: 'he_normal' });
 const uri = 'file:///w/tiny.py';

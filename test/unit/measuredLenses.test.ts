@@ -16,7 +16,8 @@ import { resolveProbeConfig, type ProbeRecord } from '../../core/probe/config';
 import { measuredLayerLenses, measuredModelLensText, staleLensText, type MeasuredLensRun } from '../../core/presentation/measuredLenses';
 import { two } from '../../core/presentation/lenses';
 import type { RunReport } from '../../core/protocol';
-import { RunStore, type NewRun, type RunStorage } from '../../extension/runStore';
+import { RunStore, type NewRun } from '../../extension/runStore';
+import { MemoryStorage } from './memoryStorage';
 
 let analysis: FileAnalysis;
 let run: MeasuredRun & MeasuredLensRun;
@@ -85,18 +86,6 @@ test('a diverged run: lenses from the last finite record, the model lens says wh
   assert.equal(f[0].range.startLine + 1, 9);
   assert.match(f[0].message, new RegExp(`diverged at step 15 of the probe: layer ${run.model.layers[2].name} \\(layer 2\\) produced NaN / Inf first \\(Adam, learning rate 0\\.001, batch 32\\)\\. The last finite loss was [\\d.]+ at step 10\\.`));
 });
-
-class MemoryStorage implements RunStorage {
-  private readonly data = new Map<string, string>();
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  update(key: string, value: unknown): Promise<void> {
-    this.data.set(key, JSON.stringify(value));
-    return Promise.resolve();
-  }
-}
 
 test('run store: the newest measured run per model and text; any text for "stale"; unfinished runs are not measured', () => {
   let t = 0;

@@ -10,23 +10,9 @@ import { resolveProbeConfig, type ProbeRecord } from '../../core/probe/config';
 import { mlpModel } from '../../core/probe/syntheticModels';
 import { predictModel } from '../../core/theory/predict';
 import type { RunReport } from '../../core/protocol';
-import { RunStore, type NewRun, type RunChange, type RunStorage } from '../../extension/runStore';
+import { RunStore, type NewRun, type RunChange } from '../../extension/runStore';
+import { MemoryStorage } from './memoryStorage';
 import { runToCsv, runToJson } from '../../extension/runExport';
-
-/** workspaceState as VS Code keeps it: values go through JSON. */
-class MemoryStorage implements RunStorage {
-  readonly data = new Map<string, string>();
-  writes = 0;
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  update(key: string, value: unknown): Promise<void> {
-    this.writes++;
-    this.data.set(key, JSON.stringify(value));
-    return Promise.resolve();
-  }
-}
 
 const model = mlpModel({ input: 4, width: 3, depth: 1, activation: 'relu', init: 'he_normal', name: 'Tiny, "quoted"' });
 const prediction = predictModel(model);

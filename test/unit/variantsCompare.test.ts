@@ -10,20 +10,9 @@ import { mlpModel } from '../../core/probe/syntheticModels';
 import { modelVariant } from '../../core/probe/variants';
 import * as P from '../../core/protocol';
 import { probeRunCheck } from '../../core/protocolData';
-import { RunStore, type NewRun, type RunStorage } from '../../extension/runStore';
+import { RunStore, type NewRun } from '../../extension/runStore';
+import { MemoryStorage } from './memoryStorage';
 import { blockOutputs, latestGroup, lossStepVariance, summarize } from '../../webview/compare/metrics';
-
-class MemoryStorage implements RunStorage {
-  readonly data = new Map<string, string>();
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  update(key: string, value: unknown): Promise<void> {
-    this.data.set(key, JSON.stringify(value));
-    return Promise.resolve();
-  }
-}
 
 const model = mlpModel({ input: 4, width: 3, depth: 2, activation: 'tanh', init: 'he_normal' });
 const uri = 'file:///w/tiny.py';
