@@ -4,6 +4,7 @@ import { Analyzer, fileKindOf, type FileAnalysis } from '../core/analyzer';
 import { looksLikeModelJson } from '../core/frontends/json/readJson';
 import type { NormLensConfig } from './config';
 import type { Log } from './log';
+import { KeyedDebounce } from './keyedDebounce';
 
 /** Published whenever a file's analysis changes; `analysis` null means the file is no longer analysed. */
 export interface AnalysisEvent {
@@ -29,7 +30,7 @@ interface PendingAnalysis {
 export class AnalysisService implements vscode.Disposable {
   private analyzer: Promise<Analyzer> | null = null;
   private readonly byUri = new Map<string, { hash: string; analysis: FileAnalysis }>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly timers = new KeyedDebounce();
   private readonly emitter = new vscode.EventEmitter<AnalysisEvent>();
   readonly onDidAnalyze = this.emitter.event;
 
@@ -171,28 +172,21 @@ export class AnalysisService implements vscode.Disposable {
   /** Debounced re-analysis after an edit. */
   schedule(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.analyzeDocument(doc).catch((err) => this.log.error(`analysis of ${key} failed: ${String(err)}`));
-      }, this.config.debounceMs),
-    );
+    this.timers.schedule(key, this.config.debounceMs, () => {
+      this.analyzeDocument(doc).catch((err) => this.log.error(`analysis of ${key} failed: ${String(err)}`));
+    });
   }
 
   forget(uri: vscode.Uri): void {
     const key = uri.toString();
     for (const w of this.pending.get(key)?.waiters ?? []) w.resolve(null);
     this.pending.delete(key);
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
+    this.timers.cancel(key);
     if (this.byUri.delete(key)) this.emitter.fire({ uri, analysis: null });
   }
 
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.timers.dispose();
     this.emitter.dispose();
   }
 }

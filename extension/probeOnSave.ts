@@ -4,6 +4,7 @@ import { AnalysisService } from './analysisService';
 import type { Ctx } from './ctx';
 import type { ProbeController } from './probeCommand';
 import type { RunStore } from './runStore';
+import { KeyedDebounce } from './keyedDebounce';
 
 /** `normlens.probe.onSave` and its delay. */
 function onSaveSettings(): { enabled: boolean; delayMs: number } {
@@ -23,7 +24,7 @@ function onSaveSettings(): { enabled: boolean; delayMs: number } {
  *   into; a model the probe cannot build is logged, not announced on every save.
  */
 export class ProbeOnSave implements vscode.Disposable {
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly timers = new KeyedDebounce();
   /** Per file, the chain of probe starts (a save during a start waits for it, then cancels what it started). */
   private readonly starting = new Map<string, Promise<void>>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -42,16 +43,11 @@ export class ProbeOnSave implements vscode.Disposable {
     const { enabled, delayMs } = onSaveSettings();
     if (!enabled || doc.uri.scheme === 'untitled' || !AnalysisService.isModelText(doc.uri.path, doc.languageId, doc.getText())) return;
     const key = doc.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        const next = (this.starting.get(key) ?? Promise.resolve()).then(() => this.probeSaved(doc)).catch((err: unknown) => this.ctx.log.error(`probe on save of ${key} failed: ${String(err)}`));
-        this.starting.set(key, next);
-        void next.finally(() => this.starting.get(key) === next && this.starting.delete(key));
-      }, delayMs),
-    );
+    this.timers.schedule(key, delayMs, () => {
+      const next = (this.starting.get(key) ?? Promise.resolve()).then(() => this.probeSaved(doc)).catch((err: unknown) => this.ctx.log.error(`probe on save of ${key} failed: ${String(err)}`));
+      this.starting.set(key, next);
+      void next.finally(() => this.starting.get(key) === next && this.starting.delete(key));
+    });
   }
 
   private async probeSaved(doc: vscode.TextDocument): Promise<void> {
@@ -87,8 +83,7 @@ export class ProbeOnSave implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.timers.dispose();
     vscode.Disposable.from(...this.disposables).dispose();
   }
 }
