@@ -44,4 +44,19 @@ const FINISHED = ['done', 'failed', 'diverged', 'cancelled', 'interrupted'];
 /** The run when it has finished (any way), else false. */
 const finished = (run) => run && FINISHED.includes(run.status) && run;
 
-module.exports = { vscode, workspaceUri, pollWith, api, open, codeOf, FINISHED, finished };
+/** Tiny probes: SwiftShader on two shared cores is slow. */
+const TINY_PROBE = Object.freeze({ steps: 4, sampleEvery: 2, batchSize: 16 });
+
+/** Make the probe settings tiny (user settings), for probes started from the dashboard or a lens. */
+async function useTinyProbes() {
+  const settings = vscode.workspace.getConfiguration('normlens.probe');
+  for (const [key, value] of Object.entries(TINY_PROBE)) await settings.update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Undo useTinyProbes: the probe settings back to their defaults. */
+async function clearTinyProbes() {
+  const settings = vscode.workspace.getConfiguration('normlens.probe');
+  for (const key of Object.keys(TINY_PROBE)) await settings.update(key, undefined, vscode.ConfigurationTarget.Global);
+}
+
+module.exports = { vscode, workspaceUri, pollWith, api, open, codeOf, FINISHED, finished, TINY_PROBE, useTinyProbes, clearTinyProbes };

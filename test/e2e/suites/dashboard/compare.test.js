@@ -4,7 +4,7 @@
 // refused once the file changed, and a snippet where no safe edit exists.
 const assert = require('assert');
 const vscode = require('vscode');
-const { pollWith, api, open, finished } = require('../../harness/inHost');
+const { pollWith, api, open, finished, useTinyProbes, clearTinyProbes } = require('../../harness/inHost');
 
 const poll = pollWith({ timeoutMs: 20000, everyMs: 50 });
 
@@ -28,10 +28,7 @@ describe('NormLens dashboard: compare normalizations', function () {
     await poll(() => ctx.service.get(doc.uri), 'the analysis');
     await vscode.commands.executeCommand('normlens.openDashboard');
     await poll(() => dashboard.isReady, 'the dashboard to be ready', 60000);
-    const settings = vscode.workspace.getConfiguration('normlens.probe');
-    await settings.update('steps', 4, vscode.ConfigurationTarget.Global);
-    await settings.update('sampleEvery', 2, vscode.ConfigurationTarget.Global);
-    await settings.update('batchSize', 16, vscode.ConfigurationTarget.Global);
+    await useTinyProbes();
     const t0 = Date.now();
     let group;
     try {
@@ -43,7 +40,7 @@ describe('NormLens dashboard: compare normalizations', function () {
       }, 'the comparison runs');
       await poll(() => group.every((r) => finished(runs.get(r.id))), 'every variant to finish', 360000, 200);
     } finally {
-      for (const key of ['steps', 'sampleEvery', 'batchSize']) await settings.update(key, undefined, vscode.ConfigurationTarget.Global);
+      await clearTinyProbes();
     }
     const done = group.map((r) => runs.get(r.id));
     byVariant = Object.fromEntries(done.map((r) => [r.group.variant, r]));

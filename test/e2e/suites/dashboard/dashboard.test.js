@@ -3,13 +3,11 @@
 // run, which can be re-run; malformed messages and reveals of unknown documents are dropped.
 const assert = require('assert');
 const vscode = require('vscode');
-const { pollWith, api, open, finished } = require('../../harness/inHost');
+const { pollWith, api, open, finished, TINY_PROBE: TINY, useTinyProbes, clearTinyProbes } = require('../../harness/inHost');
 
 const poll = pollWith({ timeoutMs: 20000, everyMs: 50 });
 
 const SELU = 'selu_default_init.py';
-/** Tiny probes: SwiftShader on two shared cores is slow. */
-const TINY = { steps: 4, sampleEvery: 2, batchSize: 16 };
 
 describe('NormLens dashboard: probes on WebGL', function () {
   this.timeout(180000);
@@ -96,10 +94,7 @@ describe('NormLens dashboard: probes on WebGL', function () {
     const doc = await open(SELU);
     await vscode.commands.executeCommand('normlens.openDashboard');
     await poll(() => dashboard.isReady, 'the dashboard to be ready', 60000);
-    const settings = vscode.workspace.getConfiguration('normlens.probe');
-    await settings.update('steps', 4, vscode.ConfigurationTarget.Global);
-    await settings.update('sampleEvery', 2, vscode.ConfigurationTarget.Global);
-    await settings.update('batchSize', 16, vscode.ConfigurationTarget.Global);
+    await useTinyProbes();
     try {
       const before = new Set(runs.all().map((r) => r.id));
       dashboard.receive({ kind: 'command', method: 'probe/start', params: { uri: doc.uri.toString(), modelIndex: 0 } });
@@ -108,7 +103,7 @@ describe('NormLens dashboard: probes on WebGL', function () {
       const done = await poll(() => finished(runs.get(started.id)), 'the run to finish', 120000);
       assert.strictEqual(done.status, 'done', done.error ?? '');
     } finally {
-      for (const key of ['steps', 'sampleEvery', 'batchSize']) await settings.update(key, undefined, vscode.ConfigurationTarget.Global);
+      await clearTinyProbes();
     }
     const long = await probes.probe(doc.uri, 0, { steps: 2000, sampleEvery: 2, batchSize: 8 });
     await poll(() => runs.get(long.id).records.length > 0, 'the long run to stream', 120000);

@@ -5,13 +5,11 @@
 // save during a run cancels it and probes again.
 const assert = require('assert');
 const vscode = require('vscode');
-const { pollWith, api, open, finished, codeOf } = require('../../harness/inHost');
+const { pollWith, api, open, finished, codeOf, TINY_PROBE: TINY } = require('../../harness/inHost');
 
 const poll = pollWith({ timeoutMs: 20000, everyMs: 20 });
 
 const FILE = 'deep_sigmoid_mlp.py';
-/** Tiny probes: SwiftShader on two shared cores is slow. */
-const TINY = { steps: 4, sampleEvery: 2, batchSize: 16 };
 
 const titles = async (uri) => ((await vscode.commands.executeCommand('vscode.executeCodeLensProvider', uri)) ?? []).map((l) => ({ title: l.command?.title ?? '', tooltip: l.command?.tooltip ?? '', line: l.range.start.line }));
 const layerLenses = (lenses) => lenses.filter((l) => /^(predicted|measured) {2}/.test(l.title));
