@@ -1,14 +1,9 @@
-// Measured results in the editor, light theme (same steps as measuredDark.mjs).
-import { measuredScenario } from './measuredDark.mjs';
+// Measured results in the editor, light theme (same steps and settings as measuredDark.mjs).
+import { measuredScenario, options as dark } from './measuredDark.mjs';
 
 export const options = {
-  userSettings: {
-    'workbench.colorTheme': 'Default Light Modern',
-    'editor.hover.delay': 100,
-    'normlens.probe.steps': 4,
-    'normlens.probe.sampleEvery': 2,
-    'normlens.probe.batchSize': 16,
-  },
+  ...dark,
+  userSettings: { ...dark.userSettings, 'workbench.colorTheme': 'Default Light Modern' },
 };
 
 export async function run(ctx) {
