@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; the probe differentiates through every op it uses.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { ProbeConfig, ProbeRecord } from './config';
-import type { ProbeOps, StatisticsLayerInput } from './ops';
+import type { ProbeOps, StatisticsLayerInput, StatisticsReduction } from './ops';
 import type { NetworkPlan } from './plan';
 import { applyPendingUpdates, disposeTaps, ProbeNetwork, SEED_KEYS, type ForwardContext, type LayerTap } from './network';
 import type { PendingUpdate } from './norms';
@@ -92,8 +92,7 @@ export class ProbeSession {
     const { x, target } = this.task.batch(step);
     const pending: PendingUpdate[] = [];
     let taps: LayerTap[] = [];
-    let packed: tf.Tensor | null = null;
-    let decode: ((values: Float32Array) => ReturnType<ReturnType<ProbeOps['statistics']>['decode']>) | null = null;
+    let reduction: StatisticsReduction | null = null;
     try {
       const { loss, grads } = this.lossAndGrads(x, target, this.context(step, true, pending), (t) => (taps = t));
       try {
@@ -109,12 +108,10 @@ export class ProbeSession {
             grad: w ? (grads[w.name] ?? null) : null,
           };
         });
-        const reduction = this.ops.statistics({ loss, layers });
-        packed = reduction.packed;
-        decode = reduction.decode;
+        reduction = this.ops.statistics({ loss, layers });
       } finally {
         // Queued after the statistics passes that read them: command order keeps those reads valid.
-        this.finishStep(grads, pending, apply && packed !== null);
+        this.finishStep(grads, pending, apply && reduction !== null);
         tf.dispose(loss);
       }
     } catch (e) {
@@ -124,13 +121,14 @@ export class ProbeSession {
       disposeTaps(taps);
       tf.dispose([x, target]);
     }
+    const { packed, decode } = reduction!;
     let values: Float32Array;
     try {
-      values = (await packed!.data()) as Float32Array;
+      values = (await packed.data()) as Float32Array;
     } finally {
-      packed!.dispose();
+      packed.dispose();
     }
-    const decoded = decode!(values);
+    const decoded = decode(values);
     const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate));
     return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged: findDivergence(step, decoded.loss, samples) };
   }
