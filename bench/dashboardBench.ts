@@ -20,14 +20,6 @@ export async function dashboardBench(): Promise<BenchRow[]> {
   const shots = mkdtempSync(join(tmpdir(), 'normlens-bench-shots-'));
   writeFileSync(join(workspace, 'deep64.py'), pytorchDeepFile(64, 128));
   const m: Record<string, number> = {};
-  const original = console.log;
-  // The scenario runs in this process: its BENCH-METRIC lines come through console.log.
-  console.log = (...args: unknown[]) => {
-    const line = args.join(' ');
-    const hit = /BENCH-METRIC (\w+)=([-\d.]+)/.exec(line);
-    if (hit) m[hit[1]] = Number(hit[2]);
-    else process.stderr.write(`${line}\n`);
-  };
   try {
     const result = await runUiScenario({
       file: join(root, 'test', 'e2e', 'bench', 'dashboardStream.mjs'),
@@ -35,11 +27,15 @@ export async function dashboardBench(): Promise<BenchRow[]> {
       vsix,
       workspace,
       screenshotsDir: shots,
-      log: (line: string) => process.stderr.write(`${line}\n`),
+      // The scenario reports through ctx.log: BENCH-METRIC lines are figures, the rest is progress.
+      log: (line: string) => {
+        const hit = /BENCH-METRIC (\w+)=([-\d.]+)/.exec(line);
+        if (hit) m[hit[1]] = Number(hit[2]);
+        else process.stderr.write(`${line}\n`);
+      },
     });
     if (!result.ok) throw new Error(`dashboard bench failed: ${result.error}`);
   } finally {
-    console.log = original;
     rmSync(workspace, { recursive: true, force: true });
   }
   const pct = (x: number) => `${(x * 100).toFixed(1)}% of frames over 50 ms`;

@@ -2,7 +2,7 @@
 // and time, inside the dashboard's own frame, (1) the click to the first streamed statistics on screen, cold (the
 // view and WebGL start) and warm (a second probe), and (2) the frame time while the probe streams: every
 // requestAnimationFrame gap and every long task (> 50 ms) of the dashboard's page, from the first record to done.
-// Prints BENCH-METRIC name=value lines for bench/dashboardBench.ts.
+// Logs BENCH-METRIC name=value lines (ctx.log) for bench/dashboardBench.ts.
 import { infiniteAnimations } from '../harness/ui.mjs';
 
 export const options = {
@@ -107,7 +107,7 @@ async function frameStats(frame, from, to) {
 }
 
 function emit(ctx, prefix, m) {
-  for (const [k, v] of Object.entries(m)) console.log(`BENCH-METRIC ${prefix}${k[0].toUpperCase()}${k.slice(1)}=${Number(v).toFixed(3)}`);
+  for (const [k, v] of Object.entries(m)) ctx.log(`BENCH-METRIC ${prefix}${k[0].toUpperCase()}${k.slice(1)}=${Number(v).toFixed(3)}`);
   ctx.log(`${prefix}: ${JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 100) / 100])))}`);
 }
 
@@ -142,11 +142,11 @@ export async function run(ctx) {
   if (!/webgl/.test(warm.text)) throw new Error(`the probe did not run on WebGL: ${warm.text}`);
   const renderer = (await cold.frame.evaluate(() => document.querySelector('.renderer')?.textContent ?? '')).trim();
   ctx.log(`renderer: ${renderer}`);
-  console.log(`BENCH-METRIC layers=${await cold.frame.evaluate(() => document.querySelectorAll('section.layers tbody tr').length)}`);
+  ctx.log(`BENCH-METRIC layers=${await cold.frame.evaluate(() => document.querySelectorAll('section.layers tbody tr').length)}`);
   emit(ctx, 'cold', { clickToFirstMs: cold.clickToFirstMs, clickToDoneMs: cold.clickToDoneMs });
   emit(ctx, 'warm', { clickToFirstMs: warm.clickToFirstMs, clickToDoneMs: warm.clickToDoneMs });
   emit(ctx, 'stream', warm.stats);
   emit(ctx, 'coldStream', cold.stats);
-  console.log(`BENCH-METRIC infiniteAnimations=${cold.looping + warm.looping}`);
+  ctx.log(`BENCH-METRIC infiniteAnimations=${cold.looping + warm.looping}`);
   await ctx.screenshot('streamed');
 }
