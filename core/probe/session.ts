@@ -41,11 +41,17 @@ export class ProbeSession {
     this.task = createTask(plan, config);
     this.optimizer = createOptimizer(config);
     this.variables = this.network.trainableVariables();
+    // One index set per element count, shared by the layers of that size: a tensor that is one layer's output
+    // and the next layer's input is then sampled at the same positions for both, so the statistics pass gathers
+    // it once (a Linear -> BatchNorm -> ReLU block has three such tensors, not six).
     const rng = new Rng(deriveSeed(config.seed, SEED_KEYS.sample));
+    const bySize = new Map<number, tf.Tensor1D>();
     this.samples = plan.layers.map((lp) => {
       if (!config.percentileSample) return null;
       const numel = config.batchSize * lp.outShape.reduce((a, b) => a * b, 1);
-      return tf.tensor1d(sampleIndices(numel, config.percentileSample, rng), 'int32');
+      let idx = bySize.get(numel);
+      if (!idx) bySize.set(numel, (idx = tf.tensor1d(sampleIndices(numel, config.percentileSample, rng), 'int32')));
+      return idx;
     });
   }
 
@@ -137,6 +143,6 @@ export class ProbeSession {
     this.network.dispose();
     this.task.dispose();
     this.optimizer.dispose();
-    tf.dispose(this.samples.filter((s): s is tf.Tensor1D => s !== null));
+    tf.dispose([...new Set(this.samples.filter((s): s is tf.Tensor1D => s !== null))]);
   }
 }

@@ -23,6 +23,8 @@ interface LayerSpec {
   act: 'tanh' | 'selu' | 'relu' | 'sigmoid' | null;
   weight: number[] | null;
   samples: number;
+  /** Sample at an earlier layer's indices (the engine shares one index set per size): its tensors are not gathered twice. */
+  sampleOf?: number;
   mean?: number;
   nan?: boolean;
   deadUnit?: boolean;
@@ -39,6 +41,11 @@ const LAYERS: LayerSpec[] = [
   { shape: [4, 7], act: 'tanh', weight: [5], samples: 3 }, // a weight that is no [rows, units] view: stock sums
   { shape: [37, 29], act: 'relu', weight: null, samples: 9, preOf: { layer: 0, post: true }, deadUnit: true },
   { shape: [3, 7], act: null, weight: null, samples: 4, preOf: { layer: 1, post: false } },
+  // Shared indices: layer 0's output is gathered once (this gathers only its own output, 50 samples, split in halves);
+  { shape: [37, 29], act: 'relu', weight: null, samples: 50, preOf: { layer: 0, post: true }, sampleOf: 0, deadUnit: true },
+  // layer 1's pre (= its post) was gathered: nothing to gather; then an activation of it gathers its output only (21).
+  { shape: [3, 7], act: null, weight: [7], samples: 21, preOf: { layer: 1, post: false }, sampleOf: 1 },
+  { shape: [3, 7], act: 'tanh', weight: null, samples: 21, preOf: { layer: 1, post: false }, sampleOf: 1 },
 ];
 
 /**
@@ -70,8 +77,9 @@ async function reduce(ops: ProbeOps, specs: LayerSpec[]): Promise<ReducedStatist
     const wn = s.weight ? s.weight.reduce((a, b) => a * b, 1) : 0;
     const weight = s.weight ? tf.tensor(rng.fillNormal(wn, 0, 0.5), s.weight) : null;
     const grad = s.weight ? tf.tensor(rng.fillNormal(wn, 0, 0.01 * (li + 1)), s.weight) : null;
-    const sample = s.samples ? tf.tensor1d(sampleIndices(n, s.samples, rng), 'int32') : null;
-    owned.push(...[source ? null : pre, post === pre ? null : post, weight, grad, sample].filter((t): t is tf.Tensor => t !== null));
+    const shared = s.sampleOf !== undefined ? layers[s.sampleOf].sample : null;
+    const sample = shared ?? (s.samples ? tf.tensor1d(sampleIndices(n, s.samples, rng), 'int32') : null);
+    owned.push(...[source ? null : pre, post === pre ? null : post, weight, grad, shared ? null : sample].filter((t): t is tf.Tensor => t !== null));
     layers.push({ pre, post, saturation: act?.saturation ?? [], trackDead: act?.deadBelowZero ?? false, sample, weight, grad });
   });
   const loss = tf.scalar(1.75);

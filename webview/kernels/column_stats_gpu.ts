@@ -11,9 +11,13 @@
  *                     the layer has saturation intervals or tracks dead units: otherwise both are 0 and skipped)
  *   pair postMoments, postExtremes (only when the output is a different tensor)
  *   pair params       (sum of g^2, sum of w^2) over the weight rows of the chunk (only with a weight)
- * Sample region (from row partialRows): texel m (row-major over texels of ceil(units / 2) per texel row) holds
- * (pre[j], pre[j + 1], post[j], post[j + 1]) for j = 2m of the sample indices, and after the last pair one texel
- * (PRE[0, 0], 0, POST[0, 0], 0): the shifts stage 2 needs, so it reads nothing but this output.
+ * Sample region (from row partialRows, texels row-major, ceil(units / 2) per texel row), by what the layer gathers
+ * (`gather`: a tensor an earlier layer of the request gathered at the same indices is not gathered again):
+ *   both  texel m = (pre[2m], pre[2m + 1], post[2m], post[2m + 1]), ceil(samples / 2) texels;
+ *   pre / post, one tensor t: texel m = (t[2m], t[2m + 1], t[h + 2m], t[h + 2m + 1]), h = 2 ceil(samples / 4),
+ *         ceil(samples / 4) texels (first half in the texels' first row, second half in their second);
+ *   none  no texel;
+ * then one texel (PRE[0, 0], 0, POST[0, 0], 0): the shifts stage 2 needs, so it reads nothing but this output.
  * StatsReduceProgram (stage 2) finishes the sums; ConcatColumnsProgram copies the sample region out.
  * NaN never counts as saturated or positive. Chunk counts are even, so the two texel rows of a 2x2 pixel quad
  * (SwiftShader shades quads in SIMD lanes) hold the same pair: no lane runs another pair's fold, each loop is half
@@ -21,11 +25,14 @@
  * folds are loops and the sample gather, straight-line, is small.)
  * Uniforms: satLo[n], satHi[n], the saturation intervals [lo, hi). Which ends are infinite is compiled in (an open
  * end is no test at all, so +Inf counts in [a, +Inf) as in plainStatistics); the bounds are uniforms.
- * Inputs: PRE, POST (unless samePrePost), G and W (with a weight), IDX (with samples).
+ * Inputs: PRE, POST (unless samePrePost), G and W (with a weight), IDX (when it gathers samples).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { CustomUniform } from './runProgram';
 import { NAN_TEST } from './shaderSnippets';
+
+/** Which of a layer's tensors its pass gathers percentile samples from (see the file comment). */
+export type SampleGather = 'both' | 'pre' | 'post' | 'none';
 
 /** A pair of statistics one stage-1 texel computes (see the file comment). */
 export type StatPair = 'preMoments' | 'preExtremes' | 'preCounts' | 'postMoments' | 'postExtremes' | 'params';
@@ -51,6 +58,8 @@ export interface ColumnStatsLayout {
    * dense or norm layer): its moments and extremes are copied from there when decoding, not recomputed.
    */
   preShared: boolean;
+  /** The tensors whose samples this pass gathers ('none' without samples). */
+  gather: SampleGather;
 }
 
 /** The statistic pairs of a layout, in output row order (pair p, chunk k occupies rows 2 (p chunks + k) + 0, 1). */
@@ -67,9 +76,14 @@ export function partialRows(layout: ColumnStatsLayout): number {
   return 2 * statPairs(layout).length * layout.chunks;
 }
 
-/** Where the sample region lies: texels per texel row, and texels in all (sample pairs and the shift texel). */
+/** Texels of gathered samples (the shift texel not counted). */
+export function sampleTexels(gather: SampleGather, samples: number): number {
+  return gather === 'none' ? 0 : gather === 'both' ? Math.ceil(samples / 2) : Math.ceil(samples / 4);
+}
+
+/** Where the sample region lies: texels per texel row, and texels in all (gathered samples and the shift texel). */
 export function sampleRegion(layout: ColumnStatsLayout, samples: number): { texelsPerRow: number; texels: number } {
-  return { texelsPerRow: Math.ceil(layout.units / 2), texels: Math.ceil(samples / 2) + 1 };
+  return { texelsPerRow: Math.ceil(layout.units / 2), texels: sampleTexels(layout.gather, samples) + 1 };
 }
 
 /**
@@ -164,32 +178,37 @@ function partialsCode(l: ColumnStatsLayout): string {
 /** GLSL of `vec4 nlSamples(int m)`: texel m of the sample region. */
 function samplesCode(l: ColumnStatsLayout, samples: number): string {
   const post = l.samePrePost ? 'PRE' : 'POST';
-  const pairs = Math.ceil(samples / 2);
-  const gather = samples
-    ? `
-  // Element (r, c) of a packed matrix from the texel holding it.
-  float nlElement(vec4 t, int r, int c) {
-    return (r & 1) == 0 ? ((c & 1) == 0 ? t.x : t.y) : ((c & 1) == 0 ? t.z : t.w);
-  }
-  // Pre and post at flat index f (row-major [rows, units]).
-  vec2 nlGather(float fIndex) {
+  const texels = sampleTexels(l.gather, samples);
+  const shift = `vec4(getPRE(0, 0).x, 0.0, get${post}(0, 0).x, 0.0)`;
+  if (!texels) return `vec4 nlSamples(int m) { return m == 0 ? ${shift} : vec4(0.0); }`;
+  // Element (r, c) of a packed matrix from the texel holding it; one tensor at flat index f (row-major).
+  const element = (t: string) => `
+  float nlAt${t}(float fIndex) {
     int f = int(fIndex + 0.5);
     int r = f / ${l.units};
     int c = f - r * ${l.units};
-    return vec2(nlElement(getPRE(r, c), r, c), nlElement(get${post}(r, c), r, c));
-  }`
-    : '';
-  return `${gather}
+    vec4 t = get${t}(r, c);
+    return (r & 1) == 0 ? ((c & 1) == 0 ? t.x : t.y) : ((c & 1) == 0 ? t.z : t.w);
+  }`;
+  const at = (t: string, i: string, k: string) => `(${k} < ${samples} ? nlAt${t}(${i}) : 0.0)`;
+  let body: string;
+  let fns: string;
+  if (l.gather === 'both') {
+    fns = element('PRE') + (post === 'PRE' ? '' : element(post));
+    body = `vec4 idx = getIDX(2 * m);
+    return vec4(nlAtPRE(idx.x), ${at('PRE', 'idx.y', '2 * m + 1')}, nlAt${post}(idx.x), ${at(post, 'idx.y', '2 * m + 1')});`;
+  } else {
+    const t = l.gather === 'pre' ? 'PRE' : post;
+    const h = 2 * Math.ceil(samples / 4);
+    fns = element(t);
+    body = `vec4 a = getIDX(2 * m);
+    vec4 b = getIDX(${h} + 2 * m);
+    return vec4(nlAt${t}(a.x), ${at(t, 'a.y', '2 * m + 1')}, ${at(t, 'b.x', `${h} + 2 * m`)}, ${at(t, 'b.y', `${h} + 2 * m + 1`)});`;
+  }
+  return `${fns}
   vec4 nlSamples(int m) {
-    if (m >= ${pairs}) return m == ${pairs} ? vec4(getPRE(0, 0).x, 0.0, get${post}(0, 0).x, 0.0) : vec4(0.0);
-    ${
-      samples
-        ? `vec4 idx = getIDX(2 * m);
-    vec2 a = nlGather(idx.x);
-    vec2 b = 2 * m + 1 < ${samples} ? nlGather(idx.y) : vec2(0.0);
-    return vec4(a.x, b.x, a.y, b.y);`
-        : 'return vec4(0.0);'
-    }
+    if (m >= ${texels}) return m == ${texels} ? ${shift} : vec4(0.0);
+    ${body}
   }`;
 }
 
@@ -204,7 +223,8 @@ export class ColumnStatsProgram implements GPGPUProgram {
 
   constructor(layout: ColumnStatsLayout, samples: number) {
     const { units, samePrePost, weightRows, saturation } = layout;
-    this.variableNames = ['PRE', ...(samePrePost ? [] : ['POST']), ...(weightRows > 0 ? ['G', 'W'] : []), ...(samples > 0 ? ['IDX'] : [])];
+    const gathers = sampleTexels(layout.gather, samples) > 0;
+    this.variableNames = ['PRE', ...(samePrePost ? [] : ['POST']), ...(weightRows > 0 ? ['G', 'W'] : []), ...(gathers ? ['IDX'] : [])];
     const n = saturation.length;
     this.customUniforms = n
       ? [

@@ -6,7 +6,8 @@
  *   reads the GPU back once per sample point.
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
  *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
- * where a layer's samples take 2 * ceil(samples / 2) + 2 columns (pairs, then the shift texel), and "stock params"
+ * where a layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift
+ * texel), and "stock params"
  * (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq).
  *
  * Why these passes and not tfjs reductions: a full reduction costs ~2 ms on SwiftShader (performance-notes.md) and
@@ -20,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
-import { ColumnStatsProgram, partialRows, sampleRegion, type ColumnStatsLayout } from './column_stats_gpu';
+import { ColumnStatsProgram, partialRows, sampleRegion, sampleTexels, type ColumnStatsLayout, type SampleGather } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
 import { activeWebGL2, runProgram } from './runProgram';
 import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
@@ -52,7 +53,7 @@ function weightFits(l: StatisticsLayerInput, units: number): boolean {
 /** Where an earlier layer of the request holds a tensor: its index, and whether as its pre or its post. */
 type Seen = Map<object, { layer: number; post: boolean }>;
 
-function columnPass(l: StatisticsLayerInput, preShared: boolean): LayerPass {
+function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleGather): LayerPass {
   const units = l.pre.rank ? l.pre.shape[l.pre.rank - 1] : 1;
   const rows = units ? l.pre.size / units : 0;
   const same = l.post.dataId === l.pre.dataId;
@@ -68,12 +69,13 @@ function columnPass(l: StatisticsLayerInput, preShared: boolean): LayerPass {
     saturation: l.saturation.map(([lo, hi]) => ({ finiteLo: lo !== -Infinity, finiteHi: hi !== Infinity })),
     trackDead: l.trackDead,
     preShared,
+    gather,
   };
   const inputs = [
     tf.reshape(l.pre, [rows, units]),
     ...(same ? [] : [tf.reshape(l.post, [rows, units])]),
     ...(fits ? [tf.reshape(l.grad as tf.Tensor, [weightRows, units]), tf.reshape(l.weight as tf.Tensor, [weightRows, units])] : []),
-    ...(l.sample ? [l.sample] : []),
+    ...(gather !== 'none' ? [l.sample as tf.Tensor1D] : []),
   ];
   const bounds = l.saturation.length ? [l.saturation.map((i) => i[0]), l.saturation.map((i) => i[1])] : [];
   return {
@@ -142,7 +144,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   const n = req.layers.length;
   const sampleSizes = req.layers.map((l) => (l.sample ? l.sample.size : 0));
   const hasWeight = req.layers.map((l) => l.weight !== null);
-  const sampleWidth = (s: number) => 2 * (Math.ceil(s / 2) + 1);
+  const sampleWidth = (g: SampleGather, s: number) => 2 * (sampleTexels(g, s) + 1);
   // A layer whose pre-activation an earlier layer already reduced (the dense output feeding an activation layer,
   // a norm output feeding its ReLU) copies its pre moments and extremes from there.
   const seen: Seen = new Map();
@@ -153,10 +155,30 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     if (!seen.has(l.post.dataId)) seen.set(l.post.dataId, { layer: i, post: true });
     return from;
   });
+  // Samples: a tensor an earlier layer gathered at the same indices (its output is this layer's input, or the
+  // layer has no separate output) is not gathered again; `sampleFrom` says where each layer's samples come from.
+  const gathered = new Map<object, { layer: number; post: boolean; idx: object }>();
+  const gathers: SampleGather[] = [];
+  const sampleFrom = req.layers.map((l, i) => {
+    const idx = l.sample?.dataId;
+    const earlier = (t: tf.Tensor) => {
+      const g = gathered.get(t.dataId);
+      return g && g.idx === idx ? g : null;
+    };
+    const pre = idx ? earlier(l.pre) : null;
+    const post = idx && !samePrePost[i] ? earlier(l.post) : null;
+    const needPre = idx !== undefined && !pre;
+    const needPost = idx !== undefined && !samePrePost[i] && !post;
+    gathers.push(needPre && needPost ? 'both' : needPre ? 'pre' : needPost ? 'post' : 'none');
+    if (idx && needPre) gathered.set(l.pre.dataId, { layer: i, post: false, idx });
+    if (idx && needPost) gathered.set(l.post.dataId, { layer: i, post: true, idx });
+    const preRef = pre ?? { layer: i, post: false };
+    return { pre: preRef, post: samePrePost[i] ? preRef : (post ?? { layer: i, post: true }) };
+  });
   let stockParams: number[] = [];
   const packed = tf.tidy(() => {
     const units = textureUnits();
-    const passes = req.layers.map((l, i) => columnPass(l, sharedFrom[i] !== null));
+    const passes = req.layers.map((l, i) => columnPass(l, sharedFrom[i] !== null, gathers[i]));
     stockParams = passes.flatMap((p, i) => (p.paramsByStockOps ? [i] : []));
     const loss = tf.tile(tf.reshape(tf.cast(req.loss, 'float32'), [1, 1]), [2, 2]);
     const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
@@ -176,11 +198,24 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       const total = values.length / 2;
       const row1 = (i: number) => values[total + i];
       let sampleAt = 2 + ROW_SCALARS * n;
-      const layers: LayerReduction[] = sampleSizes.map((s, i) => {
+      // What each pass gathered, [pre, post] (a one-tensor region: first half in row 0, second half in row 1).
+      const own = sampleSizes.map((s, i): [Float32Array, Float32Array] => {
+        const at = sampleAt;
+        sampleAt += sampleWidth(gathers[i], s);
+        const both = (row: number) => values.slice(row * total + at, row * total + at + s);
+        if (gathers[i] === 'both') return [both(0), both(1)];
+        if (gathers[i] === 'none') return [new Float32Array(0), new Float32Array(0)];
+        const h = 2 * Math.ceil(s / 4);
+        const one = new Float32Array(s);
+        one.set(values.subarray(at, at + h));
+        one.set(values.subarray(total + at, total + at + s - h), h);
+        return gathers[i] === 'pre' ? [one, one] : [new Float32Array(0), one];
+      });
+      const sampleOf = (from: { layer: number; post: boolean }) => own[from.layer][from.post ? 1 : 0];
+      const layers: LayerReduction[] = sampleSizes.map((_, i) => {
         const a = 2 + ROW_SCALARS * i;
-        const pre = values.slice(sampleAt, sampleAt + s);
-        const post = values.slice(total + sampleAt, total + sampleAt + s);
-        sampleAt += sampleWidth(s);
+        const pre = sampleOf(sampleFrom[i].pre);
+        const post = sampleOf(sampleFrom[i].post);
         return {
           preMean: values[a],
           preVariance: values[a + 1],
