@@ -12,7 +12,7 @@ import type { NetworkPlan } from './plan';
 import { applyPendingUpdates, disposeTaps, ProbeNetwork, SEED_KEYS, type ForwardContext, type LayerTap } from './network';
 import type { PendingUpdate } from './norms';
 import { deriveSeed, Rng, sampleIndices } from './rng';
-import { findDivergence, layerSampleOf } from './stats';
+import { findDivergence, layerSampleOf, percentilesOf } from './stats';
 import { createTask, type ProbeTask } from './task';
 
 /**
@@ -135,7 +135,14 @@ export class ProbeSession {
       packed.dispose();
     }
     const decoded = decode(values);
-    const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate));
+    // One sort per distinct sample array (and min / max: the same tensor's), however many layers share it.
+    const sorted = new Map<Float32Array, number[]>();
+    const percentiles = (sample: Float32Array, min: number, max: number) => {
+      let p = sorted.get(sample);
+      if (!p) sorted.set(sample, (p = percentilesOf(sample, min, max)));
+      return [...p];
+    };
+    const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate, percentiles));
     return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged: findDivergence(step, decoded.loss, samples) };
   }
 

@@ -24,8 +24,11 @@ export function percentilesOf(sample: Float32Array, min: number, max: number, at
   });
 }
 
-/** One layer's sample-point record from its decoded reduction. */
-export function layerSampleOf(index: number, r: LayerReduction, learningRate: number): LayerSample {
+/**
+ * One layer's sample-point record from its decoded reduction. `percentiles` may memoize percentilesOf: a decoder
+ * hands the same sample array to every layer that reads the same tensor (a dense output and the norm after it).
+ */
+export function layerSampleOf(index: number, r: LayerReduction, learningRate: number, percentiles = percentilesOf): LayerSample {
   const gradNorm = r.gradSquared === null ? null : Math.sqrt(r.gradSquared);
   const weightNorm = r.weightSquared === null ? null : Math.sqrt(r.weightSquared);
   return {
@@ -34,8 +37,8 @@ export function layerSampleOf(index: number, r: LayerReduction, learningRate: nu
     variance: r.variance,
     preMean: r.preMean,
     preVariance: r.preVariance,
-    percentilesPre: percentilesOf(r.preSample, r.preMin, r.preMax),
-    percentilesPost: percentilesOf(r.postSample, r.postMin, r.postMax),
+    percentilesPre: percentiles(r.preSample, r.preMin, r.preMax),
+    percentilesPost: percentiles(r.postSample, r.postMin, r.postMax),
     saturation: r.saturation,
     dead: r.dead,
     gradNorm,

@@ -26,3 +26,24 @@ export function runProgram(program: GPGPUProgram, inputs: tf.Tensor[], uniforms?
   const info = backend.runWebGLProgram(program, inputs, dtype, uniforms);
   return tf.engine().makeTensorFromTensorInfo(info, backend);
 }
+
+/** Programs built by cachedProgram: per class, by arguments (insertion order: the oldest go first). */
+const programs = new Map<Function, Map<string, GPGPUProgram>>();
+const MAX_CACHED_PER_CLASS = 256;
+
+/**
+ * `new Program(...args)`, built once per class and JSON-equal arguments: a program object is plain data (its GLSL,
+ * shapes, uniform names), and building the statistics programs' GLSL every sample point cost more page time than
+ * issuing them. tfjs still finds the compiled binary by the program's source, as for any program.
+ */
+export function cachedProgram<A extends unknown[]>(Program: new (...args: A) => GPGPUProgram, ...args: A): GPGPUProgram {
+  let byArgs = programs.get(Program);
+  if (!byArgs) programs.set(Program, (byArgs = new Map()));
+  const key = JSON.stringify(args);
+  let program = byArgs.get(key);
+  if (!program) {
+    if (byArgs.size >= MAX_CACHED_PER_CLASS) byArgs.delete(byArgs.keys().next().value as string);
+    byArgs.set(key, (program = new Program(...args)));
+  }
+  return program;
+}

@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
 import { ColumnStatsProgram, partialRows, sampleRegion, sampleTexels, type ColumnStatsLayout, type SampleGather } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
-import { activeWebGL2, runProgram } from './runProgram';
+import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
 import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
 
 /** Rows a stage-1 texel walks at most: long enough to amortize a texel, short enough for parallelism on big maps. */
@@ -81,7 +81,7 @@ function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleG
   return {
     layout,
     samples,
-    cols: runProgram(new ColumnStatsProgram(layout, samples), inputs, bounds),
+    cols: runProgram(cachedProgram(ColumnStatsProgram, layout, samples), inputs, bounds),
     paramsByStockOps: !fits && (l.weight !== null || l.grad !== null),
   };
 }
@@ -104,7 +104,8 @@ function scalarBlocks(passes: LayerPass[], units: number): tf.Tensor[] {
   const size = Math.min(units, GROUP_LAYERS);
   for (let i = 0; i < passes.length; i += size) {
     const group = passes.slice(i, i + size);
-    const program = new StatsReduceProgram(
+    const program = cachedProgram(
+      StatsReduceProgram,
       group.map((p) => p.layout),
       group.map((p) => p.samples),
     );
@@ -120,10 +121,16 @@ function stockParamsBlock(layers: StatisticsLayerInput[]): tf.Tensor {
   return tf.stack([tf.stack([...layers.map((l) => sq(l.grad)), ...pad]), tf.stack([...layers.map((l) => sq(l.weight)), ...pad])]);
 }
 
-/** Concatenate pieces into the flat [row 0 of all | row 1 of all] vector (levels of ConcatColumnsProgram). */
+/**
+ * Concatenate pieces into the flat [row 0 of all | row 1 of all] vector: packed levels of ConcatColumnsProgram
+ * (up to `fanIn` pieces each) down to one block, then one flattening copy of it. Why not flatten the pieces
+ * directly: SwiftShader runs every piece's fetch for every output element (masked straight-line code), and the
+ * flat output has four elements per packed texel, so a 27-piece flatten cost four times a 27-piece packed level
+ * (ReLU+BN 8x128: 2.0 -> 1.0 ms for the whole concatenation).
+ */
 function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): tf.Tensor1D {
   let level = items;
-  while (level.length > fanIn) {
+  while (level.length > 1) {
     const next: { tensor: tf.Tensor; piece: ConcatPiece }[] = [];
     for (let i = 0; i < level.length; i += fanIn) {
       const group = level.slice(i, i + fanIn);
@@ -131,12 +138,12 @@ function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn:
       else {
         const pieces = group.map((g) => g.piece);
         const width = pieces.reduce((w, p) => w + pieceWidth(p), 0);
-        next.push({ tensor: runProgram(new ConcatColumnsProgram(pieces, false), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
+        next.push({ tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces, false), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
       }
     }
     level = next;
   }
-  return runProgram(new ConcatColumnsProgram(level.map((g) => g.piece), true), level.map((g) => g.tensor)) as tf.Tensor1D;
+  return runProgram(cachedProgram(ConcatColumnsProgram, [level[0].piece], true), [level[0].tensor]) as tf.Tensor1D;
 }
 
 /** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
