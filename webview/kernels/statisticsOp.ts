@@ -53,6 +53,11 @@ function weightFits(l: StatisticsLayerInput, units: number): boolean {
 /** Where an earlier layer of the request holds a tensor: its index, and whether as its pre or its post. */
 type Seen = Map<object, { layer: number; post: boolean }>;
 
+/** `t` viewed as [rows, cols]: itself when it is one already (a reshape is an engine call, several per layer). */
+function matrix(t: tf.Tensor, rows: number, cols: number): tf.Tensor {
+  return t.rank === 2 && t.shape[0] === rows && t.shape[1] === cols ? t : tf.reshape(t, [rows, cols]);
+}
+
 function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleGather): LayerPass {
   const units = l.pre.rank ? l.pre.shape[l.pre.rank - 1] : 1;
   const rows = units ? l.pre.size / units : 0;
@@ -72,9 +77,9 @@ function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleG
     gather,
   };
   const inputs = [
-    tf.reshape(l.pre, [rows, units]),
-    ...(same ? [] : [tf.reshape(l.post, [rows, units])]),
-    ...(fits ? [tf.reshape(l.grad as tf.Tensor, [weightRows, units]), tf.reshape(l.weight as tf.Tensor, [weightRows, units])] : []),
+    matrix(l.pre, rows, units),
+    ...(same ? [] : [matrix(l.post, rows, units)]),
+    ...(fits ? [matrix(l.grad as tf.Tensor, weightRows, units), matrix(l.weight as tf.Tensor, weightRows, units)] : []),
     ...(gather !== 'none' ? [l.sample as tf.Tensor1D] : []),
   ];
   const bounds = l.saturation.length ? [l.saturation.map((i) => i[0]), l.saturation.map((i) => i[1])] : [];
@@ -86,10 +91,14 @@ function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleG
   };
 }
 
+const unitsOf = new WeakMap<WebGLRenderingContext | WebGL2RenderingContext, number>();
+
 /** Texture units a program may sample: the GL limit, at most 32 (a longer branch chain costs more than it saves). */
 function textureUnits(): number {
   const gl = (activeWebGL2() as NonNullable<ReturnType<typeof activeWebGL2>>).gpgpu.gl;
-  return Math.max(8, Math.min(32, gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS) as number));
+  let units = unitsOf.get(gl);
+  if (units === undefined) unitsOf.set(gl, (units = Math.max(8, Math.min(32, gl.getParameter(gl.MAX_TEXTURE_IMAGE_UNITS) as number))));
+  return units;
 }
 
 /**
