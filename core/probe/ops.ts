@@ -75,8 +75,8 @@ export interface ReducedStatistics {
 }
 
 export interface StatisticsReduction {
-  /** Everything in one tensor: read it back once. The caller disposes it. */
-  packed: tf.Tensor1D;
+  /** Everything in one tensor (any shape: its row-major values): read it back once. The caller disposes it. */
+  packed: tf.Tensor;
   decode(values: Float32Array): ReducedStatistics;
 }
 

@@ -4,14 +4,14 @@ import { ConcatColumnsProgram } from '../../webview/kernels/concat_columns_gpu';
 import { cachedProgram } from '../../webview/kernels/runProgram';
 
 test('cachedProgram: one program per class and JSON-equal arguments, new arguments build a new one, the oldest go past 256', () => {
-  const block = (width: number) => [{ kind: 'block' as const, width }];
-  const a = cachedProgram(ConcatColumnsProgram, block(4), true);
-  assert.equal(cachedProgram(ConcatColumnsProgram, block(4), true), a, 'equal arguments: the same object');
-  const b = cachedProgram(ConcatColumnsProgram, block(4), false);
-  assert.notEqual(b, a, 'packed and flat differ');
-  assert.deepEqual(b.outputShape, [2, 4]);
-  assert.deepEqual(a.outputShape, [8]);
-  assert.equal(a.userCode, new ConcatColumnsProgram(block(4), true).userCode, 'the cached program is the one the class builds');
-  for (let w = 6; w < 6 + 2 * 256; w += 2) cachedProgram(ConcatColumnsProgram, block(w), true);
-  assert.notEqual(cachedProgram(ConcatColumnsProgram, block(4), true), a, 'evicted after 256 newer programs of the class');
+  const blocks = (...widths: number[]) => widths.map((width) => ({ kind: 'block' as const, width }));
+  const a = cachedProgram(ConcatColumnsProgram, blocks(4, 2));
+  assert.equal(cachedProgram(ConcatColumnsProgram, blocks(4, 2)), a, 'equal arguments: the same object');
+  const b = cachedProgram(ConcatColumnsProgram, blocks(2, 4));
+  assert.notEqual(b, a, 'other arguments: another program');
+  assert.deepEqual(a.outputShape, [2, 6]);
+  assert.notEqual(a.userCode, b.userCode);
+  assert.equal(a.userCode, new ConcatColumnsProgram(blocks(4, 2)).userCode, 'the cached program is the one the class builds');
+  for (let w = 6; w < 6 + 2 * 256; w += 2) cachedProgram(ConcatColumnsProgram, blocks(w));
+  assert.notEqual(cachedProgram(ConcatColumnsProgram, blocks(4, 2)), a, 'evicted after 256 newer programs of the class');
 });

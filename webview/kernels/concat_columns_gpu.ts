@@ -4,8 +4,6 @@
  * `rowBase / 2` on, `texelsPerRow` per row (the sample region, see column_stats_gpu.ts), i.e. a [2, 2 * texels]
  * block in place. Since every width is even, a piece boundary never splits a texel and each output texel is one
  * input texel, copied (tfjs' packed concat evaluates four channel lookups per texel).
- * With `flatten`, the output is instead the row-major [2 * total] vector, unpacked: the last level, which the engine
- * reads back directly (a packed result would need a decode pass first).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 
@@ -17,15 +15,15 @@ export function pieceWidth(p: ConcatPiece): number {
   return p.kind === 'block' ? p.width : 2 * p.texels;
 }
 
-/** Texel-by-texel concatenation of [2, even] pieces, packed or flattened (see the file comment). */
+/** Texel-by-texel concatenation of [2, even] pieces into a packed [2, total] block (see the file comment). */
 export class ConcatColumnsProgram implements GPGPUProgram {
   variableNames: string[];
   packedInputs = true;
-  packedOutput: boolean;
+  packedOutput = true;
   outputShape: number[];
   userCode: string;
 
-  constructor(pieces: ConcatPiece[], flatten: boolean) {
+  constructor(pieces: ConcatPiece[]) {
     const widths = pieces.map(pieceWidth);
     if (widths.some((w) => w % 2)) throw new Error(`ConcatColumnsProgram: piece widths must be even, got [${widths}]`);
     this.variableNames = pieces.map((_, i) => `T${i}`);
@@ -38,23 +36,13 @@ export class ConcatColumnsProgram implements GPGPUProgram {
     };
     // The texel of column c (even or odd: samplers round down to the texel) from the piece holding it.
     const chain = pieces.map((p, i) => (i === pieces.length - 1 ? `{ ${fetch(p, i)} }` : `if (c < ${offsets[i] + widths[i]}) { ${fetch(p, i)} }`)).join('\n        ');
-    this.packedOutput = !flatten;
-    this.outputShape = flatten ? [2 * total] : [2, total];
+    this.outputShape = [2, total];
     this.userCode = `
       vec4 nlTexel(int c) {
         ${chain}
       }
       void main() {
-        ${
-          flatten
-            ? `int i = getOutputCoords();
-        int row = i >= ${total} ? 1 : 0;
-        int c = i - row * ${total};
-        vec4 t = nlTexel(c);
-        vec2 pair = row == 0 ? t.xy : t.zw;
-        setOutput((c & 1) == 0 ? pair.x : pair.y);`
-            : 'setOutput(nlTexel(getOutputCoords().y));'
-        }
+        setOutput(nlTexel(getOutputCoords().y));
       }
     `;
   }

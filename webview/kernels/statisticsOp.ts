@@ -2,8 +2,8 @@
  * ProbeOps.statistics on WebGL, in three kinds of pass:
  * - per layer, ColumnStatsProgram: per-unit partials of every statistic and the percentile sample;
  * - per group of up to 16 layers, StatsReduceProgram: the layers' scalars as a packed [2, 6 * layers] block;
- * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE flat tensor, so the engine
- *   reads the GPU back once per sample point.
+ * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE packed [2, total] tensor,
+ *   so the engine reads the GPU back once per sample point.
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
  *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
  * where a layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift
@@ -131,28 +131,28 @@ function stockParamsBlock(layers: StatisticsLayerInput[]): tf.Tensor {
 }
 
 /**
- * Concatenate pieces into the flat [row 0 of all | row 1 of all] vector: packed levels of ConcatColumnsProgram
- * (up to `fanIn` pieces each) down to one block, then one flattening copy of it. Why not flatten the pieces
- * directly: SwiftShader runs every piece's fetch for every output element (masked straight-line code), and the
- * flat output has four elements per packed texel, so a 27-piece flatten cost four times a 27-piece packed level
- * (ReLU+BN 8x128: 2.0 -> 1.0 ms for the whole concatenation).
+ * Concatenate pieces into one packed [2, total] block, whose row-major values are the flat layout: levels of
+ * ConcatColumnsProgram of up to `fanIn` pieces each. The readback's own decode pass (tfjs unpacks any texture
+ * it downloads) flattens it. Why not flatten the pieces in our last pass: SwiftShader runs every piece's fetch
+ * for every output element (masked straight-line code), and a flat output has four elements per packed texel,
+ * so a 27-piece flatten cost four times a 27-piece packed level, and tfjs' decode pass ran after it anyway.
  */
-function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): tf.Tensor1D {
+function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): tf.Tensor {
   let level = items;
-  while (level.length > 1) {
+  while (level.length > 1 || level[0].piece.kind === 'window') {
     const next: { tensor: tf.Tensor; piece: ConcatPiece }[] = [];
     for (let i = 0; i < level.length; i += fanIn) {
       const group = level.slice(i, i + fanIn);
-      if (group.length === 1) next.push(group[0]);
+      if (group.length === 1 && group[0].piece.kind === 'block') next.push(group[0]);
       else {
         const pieces = group.map((g) => g.piece);
         const width = pieces.reduce((w, p) => w + pieceWidth(p), 0);
-        next.push({ tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces, false), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
+        next.push({ tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
       }
     }
     level = next;
   }
-  return runProgram(cachedProgram(ConcatColumnsProgram, [level[0].piece], true), [level[0].tensor]) as tf.Tensor1D;
+  return level[0].tensor;
 }
 
 /** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
