@@ -37,6 +37,12 @@ export interface StatisticsLayerInput {
   trackDead: boolean;
   /** int32 flat indices into pre/post: the percentile sample. Null: no percentiles. */
   sample: tf.Tensor1D | null;
+  /**
+   * The sample indices come in 2x2 blocks of the [rows, units] view (units: the last axis): [i, i + 1, i + units,
+   * i + units + 1] with i at an even row and column (sampleQuadIndices). A backend storing 2x2 blocks per texel
+   * may fetch a block at once; the values are the same either way.
+   */
+  sampleQuads?: boolean;
   /** The layer's main weight (kernel, weight-norm V, norm gamma) and its gradient, or null. */
   weight: tf.Tensor | null;
   grad: tf.Tensor | null;

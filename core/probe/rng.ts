@@ -132,3 +132,23 @@ export function sampleIndices(n: number, count: number, rng: Rng): Int32Array {
   }
   return Int32Array.from([...chosen].sort((a, b) => a - b));
 }
+
+/**
+ * `count` sample indices of a [rows, units] row-major tensor as distinct 2x2 blocks (count / 4 of them, all when
+ * there are fewer), each listed as [i, i + 1, i + units, i + units + 1] with i at an even row and column, blocks
+ * in index order. Null when the tensor has no whole blocks or `count` is no multiple of 4: use sampleIndices.
+ * Why blocks: a packed WebGL texture holds exactly such a block per texel, so the statistics pass fetches one
+ * texel per four samples instead of one per sample (its costliest part, random access, on SwiftShader); the
+ * blocks are still spread over the whole batch and all units.
+ */
+export function sampleQuadIndices(rows: number, units: number, count: number, rng: Rng): Int32Array | null {
+  if (rows % 2 || units % 2 || count % 4 || !rows || !units) return null;
+  const across = units / 2;
+  const blocks = sampleIndices((rows / 2) * across, count / 4, rng);
+  const out = new Int32Array(4 * blocks.length);
+  blocks.forEach((b, k) => {
+    const i = 2 * Math.floor(b / across) * units + 2 * (b % across);
+    out.set([i, i + 1, i + units, i + units + 1], 4 * k);
+  });
+  return out;
+}

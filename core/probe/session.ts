@@ -11,7 +11,7 @@ import type { ProbeOps, StatisticsLayerInput, StatisticsReduction } from './ops'
 import type { NetworkPlan } from './plan';
 import { applyPendingUpdates, disposeTaps, ProbeNetwork, SEED_KEYS, type ForwardContext, type LayerTap } from './network';
 import type { PendingUpdate } from './norms';
-import { deriveSeed, Rng, sampleIndices } from './rng';
+import { deriveSeed, Rng, sampleIndices, sampleQuadIndices } from './rng';
 import { findDivergence, layerSampleOf, percentilesOf } from './stats';
 import { createTask, type ProbeTask } from './task';
 
@@ -30,7 +30,7 @@ export class ProbeSession {
   readonly task: ProbeTask;
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
-  private readonly samples: (tf.Tensor1D | null)[];
+  private readonly samples: ({ idx: tf.Tensor1D; quads: boolean } | null)[];
 
   constructor(
     readonly plan: NetworkPlan,
@@ -41,17 +41,24 @@ export class ProbeSession {
     this.task = createTask(plan, config);
     this.optimizer = createOptimizer(config);
     this.variables = this.network.trainableVariables();
-    // One index set per element count, shared by the layers of that size: a tensor that is one layer's output
-    // and the next layer's input is then sampled at the same positions for both, so the statistics pass gathers
-    // it once (a Linear -> BatchNorm -> ReLU block has three such tensors, not six).
+    // One index set per [rows, units] shape, shared by the layers of that shape: a tensor that is one layer's
+    // output and the next layer's input is then sampled at the same positions for both, so the statistics pass
+    // gathers it once (a Linear -> BatchNorm -> ReLU block has three such tensors, not six). In 2x2 blocks where
+    // the shape allows (sampleQuadIndices), so that pass fetches one texel per four samples.
     const rng = new Rng(deriveSeed(config.seed, SEED_KEYS.sample));
-    const bySize = new Map<number, tf.Tensor1D>();
+    const bySize = new Map<string, { idx: tf.Tensor1D; quads: boolean }>();
     this.samples = plan.layers.map((lp) => {
       if (!config.percentileSample) return null;
-      const numel = config.batchSize * lp.outShape.reduce((a, b) => a * b, 1);
-      let idx = bySize.get(numel);
-      if (!idx) bySize.set(numel, (idx = tf.tensor1d(sampleIndices(numel, config.percentileSample, rng), 'int32')));
-      return idx;
+      const units = lp.outShape.length ? lp.outShape[lp.outShape.length - 1] : 1;
+      const rows = config.batchSize * lp.outShape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const key = `${rows}x${units}`;
+      let s = bySize.get(key);
+      if (!s) {
+        const quads = sampleQuadIndices(rows, units, config.percentileSample, rng);
+        const idx = tf.tensor1d(quads ?? sampleIndices(rows * units, config.percentileSample, rng), 'int32');
+        bySize.set(key, (s = { idx, quads: quads !== null }));
+      }
+      return s;
     });
   }
 
@@ -109,7 +116,8 @@ export class ProbeSession {
             post: taps[i].post,
             saturation: lp.activation?.saturation ?? [],
             trackDead: lp.activation?.deadBelowZero ?? false,
-            sample: this.samples[i],
+            sample: this.samples[i]?.idx ?? null,
+            sampleQuads: this.samples[i]?.quads ?? false,
             weight: w,
             grad: w ? (grads[w.name] ?? null) : null,
           };
@@ -150,6 +158,6 @@ export class ProbeSession {
     this.network.dispose();
     this.task.dispose();
     this.optimizer.dispose();
-    tf.dispose([...new Set(this.samples.filter((s): s is tf.Tensor1D => s !== null))]);
+    tf.dispose([...new Set(this.samples.flatMap((s) => (s ? [s.idx] : [])))]);
   }
 }

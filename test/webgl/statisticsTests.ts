@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveActivation } from '../../core/probe/activationSpec';
 import { plainOps, type ProbeOps, type ReducedStatistics, type StatisticsLayerInput } from '../../core/probe/ops';
-import { Rng, sampleIndices } from '../../core/probe/rng';
+import { Rng, sampleIndices, sampleQuadIndices } from '../../core/probe/rng';
 import { runProbe } from '../../core/probe/runner';
 import { mlpModel } from '../../core/probe/syntheticModels';
 import type { ProbeConfig, ProbeResult } from '../../core/probe/config';
@@ -25,6 +25,8 @@ interface LayerSpec {
   samples: number;
   /** Sample at an earlier layer's indices (the engine shares one index set per size): its tensors are not gathered twice. */
   sampleOf?: number;
+  /** Sample 2x2 blocks (sampleQuadIndices; `samples` a multiple of 4, even rows and units). */
+  quads?: boolean;
   mean?: number;
   nan?: boolean;
   deadUnit?: boolean;
@@ -46,6 +48,12 @@ const LAYERS: LayerSpec[] = [
   // layer 1's pre (= its post) was gathered: nothing to gather; then an activation of it gathers its output only (21).
   { shape: [3, 7], act: null, weight: [7], samples: 21, preOf: { layer: 1, post: false }, sampleOf: 1 },
   { shape: [3, 7], act: 'tanh', weight: null, samples: 21, preOf: { layer: 1, post: false }, sampleOf: 1 },
+  // 2x2 blocks: pre and post of a tanh layer (8 blocks of 12 x 10), then its output alone, then nothing new.
+  { shape: [12, 10], act: 'tanh', weight: [4, 10], samples: 32, quads: true, mean: 0.5 },
+  { shape: [12, 10], act: 'relu', weight: null, samples: 32, preOf: { layer: 13, post: true }, sampleOf: 13, deadUnit: true },
+  { shape: [12, 10], act: null, weight: [10], samples: 32, preOf: { layer: 14, post: true }, sampleOf: 13 },
+  // A linear layer's blocks (pre = post), every block of a small map (6 blocks of 4 x 6).
+  { shape: [4, 6], act: null, weight: [6, 6], samples: 24, quads: true },
 ];
 
 /**
@@ -78,9 +86,12 @@ async function reduce(ops: ProbeOps, specs: LayerSpec[]): Promise<ReducedStatist
     const weight = s.weight ? tf.tensor(rng.fillNormal(wn, 0, 0.5), s.weight) : null;
     const grad = s.weight ? tf.tensor(rng.fillNormal(wn, 0, 0.01 * (li + 1)), s.weight) : null;
     const shared = s.sampleOf !== undefined ? layers[s.sampleOf].sample : null;
-    const sample = shared ?? (s.samples ? tf.tensor1d(sampleIndices(n, s.samples, rng), 'int32') : null);
+    const rows = n / units;
+    const indices = () => (s.quads ? sampleQuadIndices(rows, units, s.samples, rng) : null) ?? sampleIndices(n, s.samples, rng);
+    const sample = shared ?? (s.samples ? tf.tensor1d(indices(), 'int32') : null);
     owned.push(...[source ? null : pre, post === pre ? null : post, weight, grad, shared ? null : sample].filter((t): t is tf.Tensor => t !== null));
-    layers.push({ pre, post, saturation: act?.saturation ?? [], trackDead: act?.deadBelowZero ?? false, sample, weight, grad });
+    const quads = (s.sampleOf !== undefined ? specs[s.sampleOf].quads : s.quads) === true;
+    layers.push({ pre, post, saturation: act?.saturation ?? [], trackDead: act?.deadBelowZero ?? false, sample, sampleQuads: quads, weight, grad });
   });
   const loss = tf.scalar(1.75);
   owned.push(loss);

@@ -60,6 +60,8 @@ export interface ColumnStatsLayout {
   preShared: boolean;
   /** The tensors whose samples this pass gathers ('none' without samples). */
   gather: SampleGather;
+  /** The sample indices come in 2x2 blocks (StatisticsLayerInput.sampleQuads): one texel fetch per block. */
+  quads: boolean;
 }
 
 /** The statistic pairs of a layout, in output row order (pair p, chunk k occupies rows 2 (p chunks + k) + 0, 1). */
@@ -77,13 +79,15 @@ export function partialRows(layout: ColumnStatsLayout): number {
 }
 
 /** Texels of gathered samples (the shift texel not counted). */
-export function sampleTexels(gather: SampleGather, samples: number): number {
-  return gather === 'none' ? 0 : gather === 'both' ? Math.ceil(samples / 2) : Math.ceil(samples / 4);
+export function sampleTexels(gather: SampleGather, samples: number, quads: boolean): number {
+  if (gather === 'none') return 0;
+  if (quads) return (gather === 'both' ? 2 : 1) * (samples / 4);
+  return gather === 'both' ? Math.ceil(samples / 2) : Math.ceil(samples / 4);
 }
 
 /** Where the sample region lies: texels per texel row, and texels in all (gathered samples and the shift texel). */
 export function sampleRegion(layout: ColumnStatsLayout, samples: number): { texelsPerRow: number; texels: number } {
-  return { texelsPerRow: Math.ceil(layout.units / 2), texels: sampleTexels(layout.gather, samples) + 1 };
+  return { texelsPerRow: Math.ceil(layout.units / 2), texels: sampleTexels(layout.gather, samples, layout.quads) + 1 };
 }
 
 /**
@@ -178,9 +182,29 @@ function partialsCode(l: ColumnStatsLayout): string {
 /** GLSL of `vec4 nlSamples(int m)`: texel m of the sample region. */
 function samplesCode(l: ColumnStatsLayout, samples: number): string {
   const post = l.samePrePost ? 'PRE' : 'POST';
-  const texels = sampleTexels(l.gather, samples);
+  const texels = sampleTexels(l.gather, samples, l.quads);
   const shift = `vec4(getPRE(0, 0).x, 0.0, get${post}(0, 0).x, 0.0)`;
   if (!texels) return `vec4 nlSamples(int m) { return m == 0 ? ${shift} : vec4(0.0); }`;
+  if (l.quads) {
+    // Block q's texel, whose first index is idx[4q]: the texel is the block (both: pre blocks, then post blocks).
+    const blocks = samples / 4;
+    const call = (t: string, q: string) => `nlBlock${t}(${q})`;
+    const block = (t: string) => `
+  vec4 nlBlock${t}(int q) {
+    int f = int(getIDX(4 * q).x + 0.5);
+    int r = f / ${l.units};
+    return get${t}(r, f - r * ${l.units});
+  }`;
+    const body =
+      l.gather === 'both'
+        ? `return m < ${blocks} ? ${call('PRE', 'm')} : ${call(post, `m - ${blocks}`)};`
+        : `return ${call(l.gather === 'pre' ? 'PRE' : post, 'm')};`;
+    return `${block('PRE')}${post === 'PRE' ? '' : block(post)}
+  vec4 nlSamples(int m) {
+    if (m >= ${texels}) return m == ${texels} ? ${shift} : vec4(0.0);
+    ${body}
+  }`;
+  }
   // Element (r, c) of a packed matrix from the texel holding it; one tensor at flat index f (row-major).
   const element = (t: string) => `
   float nlAt${t}(float fIndex) {
@@ -223,7 +247,7 @@ export class ColumnStatsProgram implements GPGPUProgram {
 
   constructor(layout: ColumnStatsLayout, samples: number) {
     const { units, samePrePost, weightRows, saturation } = layout;
-    const gathers = sampleTexels(layout.gather, samples) > 0;
+    const gathers = sampleTexels(layout.gather, samples, layout.quads) > 0;
     this.variableNames = ['PRE', ...(samePrePost ? [] : ['POST']), ...(weightRows > 0 ? ['G', 'W'] : []), ...(gathers ? ['IDX'] : [])];
     const n = saturation.length;
     this.customUniforms = n

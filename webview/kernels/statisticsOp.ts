@@ -75,6 +75,7 @@ function columnPass(l: StatisticsLayerInput, preShared: boolean, gather: SampleG
     trackDead: l.trackDead,
     preShared,
     gather,
+    quads: gather !== 'none' && l.sampleQuads === true,
   };
   const inputs = [
     matrix(l.pre, rows, units),
@@ -160,7 +161,8 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   const n = req.layers.length;
   const sampleSizes = req.layers.map((l) => (l.sample ? l.sample.size : 0));
   const hasWeight = req.layers.map((l) => l.weight !== null);
-  const sampleWidth = (g: SampleGather, s: number) => 2 * (sampleTexels(g, s) + 1);
+  const quads = req.layers.map((l) => l.sampleQuads === true);
+  const sampleWidth = (g: SampleGather, s: number, q: boolean) => 2 * (sampleTexels(g, s, q) + 1);
   // A layer whose pre-activation an earlier layer already reduced (the dense output feeding an activation layer,
   // a norm output feeding its ReLU) copies its pre moments and extremes from there.
   const seen: Seen = new Map();
@@ -217,7 +219,24 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       // What each pass gathered, [pre, post] (a one-tensor region: first half in row 0, second half in row 1).
       const own = sampleSizes.map((s, i): [Float32Array, Float32Array] => {
         const at = sampleAt;
-        sampleAt += sampleWidth(gathers[i], s);
+        sampleAt += sampleWidth(gathers[i], s, quads[i]);
+        if (quads[i] && gathers[i] !== 'none') {
+          // Texel m of the region is block m: (row 0, cols 2m, 2m + 1), then (row 1, same columns).
+          const block = (from: number) => {
+            const out = new Float32Array(s);
+            for (let m = 0; m < s / 4; m++) {
+              const c = at + 2 * (from + m);
+              out[4 * m] = values[c];
+              out[4 * m + 1] = values[c + 1];
+              out[4 * m + 2] = values[total + c];
+              out[4 * m + 3] = values[total + c + 1];
+            }
+            return out;
+          };
+          if (gathers[i] === 'both') return [block(0), block(s / 4)];
+          const one = block(0);
+          return gathers[i] === 'pre' ? [one, one] : [new Float32Array(0), one];
+        }
         const both = (row: number) => values.slice(row * total + at, row * total + at + s);
         if (gathers[i] === 'both') return [both(0), both(1)];
         if (gathers[i] === 'none') return [new Float32Array(0), new Float32Array(0)];
