@@ -27,7 +27,7 @@ function progress(line: string): void {
  */
 function stepOptions(s: StepShape): StepOptions {
   const first = s.depth === DEPTHS[0];
-  const rounds = s.width === 128 ? 4 : s.width === 256 ? 3 : 2;
+  const rounds = s.width === 128 ? 8 : s.width === 256 ? 3 : 2;
   const stockRounds = first ? rounds : s.width === 512 ? 1 : 2;
   // Several steps per round where steps are short: the probe queues a sample point's readback behind the next step,
   // so in a long run only the last readback is exposed (as the one synchronization after the bare steps is).
