@@ -17,6 +17,8 @@
  *   pre / post, one tensor t: texel m = (t[2m], t[2m + 1], t[h + 2m], t[h + 2m + 1]), h = 2 ceil(samples / 4),
  *         ceil(samples / 4) texels (first half in the texels' first row, second half in their second);
  *   none  no texel;
+ * and when the indices come in 2x2 blocks (`quads`, sampleQuadIndices): texel m = block m of the tensor, the one
+ * texel holding it (both: the pre blocks, then the post blocks), samples / 4 texels per tensor;
  * then one texel (PRE[0, 0], 0, POST[0, 0], 0): the shifts stage 2 needs, so it reads nothing but this output.
  * StatsReduceProgram (stage 2) finishes the sums; ConcatColumnsProgram copies the sample region out.
  * NaN never counts as saturated or positive. Chunk counts are even, so the two texel rows of a 2x2 pixel quad
