@@ -29,42 +29,43 @@ function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
   const cols = `getCOLS${i}`;
   const evenUnits = units - (units % 2);
   const invN = glslFloat(1 / (rows * units));
-  const tail = (stmt: (t: string) => string) => (units % 2 ? stmt(`nlPick(${cols}(rk, ${units - 1}), rk).x`) : '');
+  const tail = (stmt: (t: string) => string) => (units % 2 ? stmt(`${cols}(rk, ${units - 1})`) : '');
   // The shift texel closes the sample region: texel index ceil(samples / 2).
   const { texelsPerRow, texels } = sampleRegion(l, samples);
   const shiftTexel = texels - 1;
   const shiftRow = partialRows(l) + 2 * Math.floor(shiftTexel / texelsPerRow);
   const shiftCol = 2 * (shiftTexel % texelsPerRow);
   return `
-  // Sum over chunks and units of the statistic whose chunk-0 row is r.
-  float nlTotal${i}(int r) {
-    float total = 0.0;
+  // Sums over chunks and units of the statistic PAIR whose chunk-0 rows are r, r + 1: one texel holds both rows of
+  // two units, so each is fetched once (an odd unit count's last texel is zero-padded: no tail needed).
+  vec2 nlTotals${i}(int r) {
+    vec2 total = vec2(0.0);
     for (int k = 0; k < ${chunks}; k++) {
-      int rk = r + 2 * k;
-      float part = 0.0;
-      for (int c = 0; c < ${evenUnits}; c += 2) {
-        vec2 v = nlPick(${cols}(rk, c), rk);
-        part += v.x + v.y;
+      vec2 part = vec2(0.0);
+      for (int c = 0; c < ${units}; c += 2) {
+        vec4 t = ${cols}(r + 2 * k, c);
+        part += t.xz + t.yw;
       }
-      ${tail((t) => `part += ${t};`)}
       total += part;
     }
     return total;
   }
-  // Min (dir 1) or max (dir -1: minus the min of -x) over every chunk and unit; NaN if any partial is NaN.
-  float nlExtreme${i}(int r, float dir) {
-    float m = nlInf();
+  // (min of row r, max of row r + 1) over every chunk and unit, in one pass; NaN if any partial is NaN.
+  vec2 nlExtremes${i}(int r) {
+    vec2 mn = vec2(nlInf());
+    vec2 mx = vec2(-nlInf());
     float nans = 0.0;
     for (int k = 0; k < ${chunks}; k++) {
       int rk = r + 2 * k;
       for (int c = 0; c < ${evenUnits}; c += 2) {
-        vec2 v = nlPick(${cols}(rk, c), rk);
-        nans += float(nlIsNan(v.x)) + float(nlIsNan(v.y));
-        m = min(m, min(dir * v.x, dir * v.y));
+        vec4 t = ${cols}(rk, c);
+        nans += dot(vec4(nlIsNan(t)), vec4(1.0));
+        mn = min(mn, t.xy);
+        mx = max(mx, t.zw);
       }
-      ${tail((t) => `float t = ${t}; nans += float(nlIsNan(t)); m = min(m, dir * t);`)}
+      ${tail((t) => `vec4 t = ${t}; nans += float(nlIsNan(t.x)) + float(nlIsNan(t.z)); mn.x = min(mn.x, t.x); mx.x = max(mx.x, t.z);`)}
     }
-    return nans > 0.0 ? NAN : dir * m;
+    return nans > 0.0 ? vec2(NAN) : vec2(min(mn.x, mn.y), max(mx.x, mx.y));
   }
   float nlDead${i}(int r) {
     float dead = 0.0;
@@ -83,9 +84,9 @@ function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
     return dead * ${glslFloat(1 / units)};
   }
   vec2 nlMoments${i}(int r, float shift) {
-    float m = nlTotal${i}(r) * ${invN};
-    float v = nlTotal${i}(r + 1) * ${invN} - m * m;
-    return vec2(shift + m, v < 0.0 ? 0.0 : v);
+    vec2 t = nlTotals${i}(r) * ${invN};
+    float v = t.y - t.x * t.x;
+    return vec2(shift + t.x, v < 0.0 ? 0.0 : v);
   }
   vec4 nlBlock${i}(int c) {
     if (c == 0) {
@@ -93,11 +94,10 @@ function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
       return vec4(${has('preMoments') ? `nlMoments${i}(${row('preMoments')}, shifts.x)` : 'vec2(0.0)'}, ${has(postMoments) ? `nlMoments${i}(${row(postMoments)}, shifts.z)` : 'vec2(0.0)'});
     }
     if (c == 2) {
-      return vec4(${has('preExtremes') ? `nlExtreme${i}(${row('preExtremes')}, 1.0), nlExtreme${i}(${row('preExtremes', true)}, -1.0)` : '0.0, 0.0'},
-                  ${has(postExtremes) ? `nlExtreme${i}(${row(postExtremes)}, 1.0), nlExtreme${i}(${row(postExtremes, true)}, -1.0)` : '0.0, 0.0'});
+      return vec4(${has('preExtremes') ? `nlExtremes${i}(${row('preExtremes')})` : 'vec2(0.0)'}, ${has(postExtremes) ? `nlExtremes${i}(${row(postExtremes)})` : 'vec2(0.0)'});
     }
-    return vec4(${has('preCounts') ? `nlTotal${i}(${row('preCounts')}) * ${invN}` : '0.0'}, ${l.trackDead ? `nlDead${i}(${row('preCounts', true)})` : '0.0'},
-                ${has('params') ? `nlTotal${i}(${row('params')}), nlTotal${i}(${row('params', true)})` : '0.0, 0.0'});
+    return vec4(${has('preCounts') ? `nlTotals${i}(${row('preCounts')}).x * ${invN}` : '0.0'}, ${l.trackDead ? `nlDead${i}(${row('preCounts', true)})` : '0.0'},
+                ${has('params') ? `nlTotals${i}(${row('params')})` : 'vec2(0.0)'});
   }`;
 }
 
