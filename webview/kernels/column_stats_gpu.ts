@@ -1,6 +1,7 @@
 /**
- * Stage 1 of the statistics reduction, one pass per layer: per column (unit) and row chunk, every partial statistic
- * the layer reports, from its packed [rows, units] pre-activation and output and its packed [weightRows, units]
+ * Stage 1 of the statistics reduction, one pass per group of layers with the same unit count (ColumnStatsProgram:
+ * each member's rows below the previous member's, its sample region after theirs): per column (unit) and row
+ * chunk, every partial statistic the layer reports, from its packed [rows, units] pre-activation and output and its packed [weightRows, units]
  * gradient and weight; and the layer's percentile sample.
  * Output: packed [partialRows + 2 * sampleTexelRows, units].
  * Partials: row 2 (pair * chunks + chunk) + (0 | 1). Each output texel computes a PAIR of statistics for two units
@@ -25,9 +26,10 @@
  * (SwiftShader shades quads in SIMD lanes) hold the same pair: no lane runs another pair's fold, each loop is half
  * as long. (SwiftShader runs the straight-line code of branches no lane takes, masked; loops it skips: so the
  * folds are loops and the sample gather, straight-line, is small.)
- * Uniforms: satLo[n], satHi[n], the saturation intervals [lo, hi). Which ends are infinite is compiled in (an open
+ * Uniforms: satLo{k}[n], satHi{k}[n], member k's saturation intervals [lo, hi). Which ends are infinite is compiled in (an open
  * end is no test at all, so +Inf counts in [a, +Inf) as in plainStatistics); the bounds are uniforms.
- * Inputs: PRE, POST (unless samePrePost), G and W (with a weight), IDX (when it gathers samples).
+ * Inputs: T0, T1, ...: each distinct tensor the members read once; member k's roles PRE, POST (= PRE's when
+ * samePrePost), G and W (with a weight), IDX (when it gathers samples) name them (MemberInputs).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import type { CustomUniform } from './runProgram';
@@ -116,20 +118,20 @@ function rowFold(fn: string, args: string, inputs: [string, string?], declare: s
   }`;
 }
 
-/** GLSL of the folds and `vec4 nlPartials(int row, int c)` for a row of the partials. */
-function partialsCode(l: ColumnStatsLayout): string {
+/** GLSL of member k's folds and `vec4 nlPartials_k(int row, int c)` for a row of its partials. */
+function partialsCode(l: ColumnStatsLayout, k: number, names: MemberInputs): string {
   const { rows, units, chunkRows, chunks, samePrePost, weightRows, saturation } = l;
   const pairs = statPairs(l);
-  const pre = 'PRE';
-  const post = 'POST';
+  const pre = names.pre;
+  const post = names.post;
   const exact = chunks * chunkRows === rows;
   const weightChunkRows = weightRows > 0 ? 2 * Math.ceil(weightRows / chunks / 2) : 0;
   const fold = (fn: string, args: string, input: string, declare: string, acc: string, result: string) => rowFold(fn, args, [input], declare, acc, result, chunkRows / 2, rows, exact);
-  const moments = (input: string) => fold(`nlMoments${input}`, ', float s', input, 'vec2 s1 = vec2(0.0); vec2 s2 = vec2(0.0);', 'vec2 a = x - s; s1 += a; s2 += a * a;', 'return vec4(s1, s2);');
+  const moments = (input: string) => fold(`nlMoments${input}_${k}`, ', float s', input, 'vec2 s1 = vec2(0.0); vec2 s2 = vec2(0.0);', 'vec2 a = x - s; s1 += a; s2 += a * a;', 'return vec4(s1, s2);');
   // min / max of a NaN is implementation-defined in GLSL: count NaNs and override at the end.
   const extremes = (input: string) =>
     fold(
-      `nlExtremes${input}`,
+      `nlExtremes${input}_${k}`,
       '',
       input,
       'vec2 mn = vec2(nlInf()); vec2 mx = vec2(-nlInf()); vec2 nans = vec2(0.0);',
@@ -139,106 +141,154 @@ function partialsCode(l: ColumnStatsLayout): string {
   // Unrolled with constant indices: a loop over a uniform array with per-end tests cost more than all the other
   // statistics together on SwiftShader. Disjoint intervals, so the indicators add up.
   const inside = saturation.map(({ finiteLo, finiteHi }, j) => {
-    const tests = [finiteLo ? `vec2(greaterThanEqual(v, vec2(satLo[${j}])))` : '', finiteHi ? `vec2(lessThan(v, vec2(satHi[${j}])))` : ''].filter(Boolean);
+    const tests = [finiteLo ? `vec2(greaterThanEqual(v, vec2(satLo${k}[${j}])))` : '', finiteHi ? `vec2(lessThan(v, vec2(satHi${k}[${j}])))` : ''].filter(Boolean);
     return tests.length ? tests.join(' * ') : 'vec2(1.0)';
   });
   const call = (p: StatPair): string => {
     switch (p) {
       case 'preMoments':
-        return `nlMoments${pre}(r0, c, get${pre}(0, 0).x)`;
+        return `nlMoments${pre}_${k}(r0, c, get${pre}(0, 0).x)`;
       case 'preExtremes':
-        return `nlExtremes${pre}(r0, c)`;
+        return `nlExtremes${pre}_${k}(r0, c)`;
       case 'preCounts':
-        return `nlCounts(r0, c)`;
+        return `nlCounts_${k}(r0, c)`;
       case 'postMoments':
-        return `nlMoments${post}(r0, c, get${post}(0, 0).x)`;
+        return `nlMoments${post}_${k}(r0, c, get${post}(0, 0).x)`;
       case 'postExtremes':
-        return `nlExtremes${post}(r0, c)`;
+        return `nlExtremes${post}_${k}(r0, c)`;
       case 'params':
-        return `nlParams(k * ${weightChunkRows}, c)`;
+        return `nlParams_${k}(chunk * ${weightChunkRows}, c)`;
     }
   };
   return `
-  vec2 nlSaturated(vec2 v) { return ${inside.length ? inside.join(' + ') : 'vec2(0.0)'}; }
-  ${moments(pre)}
-  ${extremes(pre)}
-  ${fold('nlCounts', '', pre, 'vec2 sat = vec2(0.0); vec2 pos = vec2(0.0);', 'sat += nlSaturated(x); pos += vec2(greaterThan(x, vec2(0.0)));', 'return vec4(sat, pos);')}
+  vec2 nlSaturated_${k}(vec2 v) { return ${inside.length ? inside.join(' + ') : 'vec2(0.0)'}; }
+  ${pairs.includes('preMoments') ? moments(pre) : ''}
+  ${pairs.includes('preExtremes') ? extremes(pre) : ''}
+  ${pairs.includes('preCounts') ? fold(`nlCounts_${k}`, '', pre, 'vec2 sat = vec2(0.0); vec2 pos = vec2(0.0);', `sat += nlSaturated_${k}(x); pos += vec2(greaterThan(x, vec2(0.0)));`, 'return vec4(sat, pos);') : ''}
   ${samePrePost ? '' : `${moments(post)}\n${extremes(post)}`}
   ${
     weightRows > 0
-      ? rowFold('nlParams', '', ['G', 'W'], 'vec2 g2 = vec2(0.0); vec2 w2 = vec2(0.0);', 'g2 += x * x; w2 += y * y;', 'return vec4(g2, w2);', weightChunkRows / 2, weightRows, chunks * weightChunkRows === weightRows)
+      ? rowFold(`nlParams_${k}`, '', [names.g as string, names.w as string], 'vec2 g2 = vec2(0.0); vec2 w2 = vec2(0.0);', 'g2 += x * x; w2 += y * y;', 'return vec4(g2, w2);', weightChunkRows / 2, weightRows, chunks * weightChunkRows === weightRows)
       : ''
   }
-  vec4 nlPartials(int row, int c) {
+  vec4 nlPartials_${k}(int row, int c) {
     ${pairs.length ? '' : 'return vec4(0.0);'}
     int slot = row / 2;
     int pair = slot / ${chunks};
-    int k = slot - pair * ${chunks};
-    int r0 = k * ${chunkRows};
+    int chunk = slot - pair * ${chunks};
+    int r0 = chunk * ${chunkRows};
     vec4 res = vec4(0.0);
     ${pairs.map((p, j) => `${j ? 'else ' : ''}if (pair == ${j}) res = ${call(p)};`).join('\n    ')}
     return c + 1 < ${units} ? res : vec4(res.x, 0.0, res.z, 0.0);
   }`;
 }
 
-/** GLSL of `vec4 nlSamples(int m)`: texel m of the sample region. */
-function samplesCode(l: ColumnStatsLayout, samples: number): string {
-  const post = l.samePrePost ? 'PRE' : 'POST';
+/** GLSL of `vec4 nlSamples_k(int m)`: texel m of member k's sample region. */
+function samplesCode(l: ColumnStatsLayout, samples: number, k: number, names: MemberInputs): string {
+  const pre = names.pre;
+  const post = names.post;
   const texels = sampleTexels(l.gather, samples, l.quads);
-  const shift = `vec4(getPRE(0, 0).x, 0.0, get${post}(0, 0).x, 0.0)`;
-  if (!texels) return `vec4 nlSamples(int m) { return m == 0 ? ${shift} : vec4(0.0); }`;
+  const shift = `vec4(get${pre}(0, 0).x, 0.0, get${post}(0, 0).x, 0.0)`;
+  if (!texels) return `vec4 nlSamples_${k}(int m) { return m == 0 ? ${shift} : vec4(0.0); }`;
+  const idx = names.idx as string;
   if (l.quads) {
     // Block q's texel, whose first index is idx[4q]: the texel is the block (both: pre blocks, then post blocks).
     const blocks = samples / 4;
-    const call = (t: string, q: string) => `nlBlock${t}(${q})`;
+    const call = (t: string, q: string) => `nlBlock${t}_${k}(${q})`;
     const block = (t: string) => `
-  vec4 nlBlock${t}(int q) {
-    int f = int(getIDX(4 * q).x + 0.5);
+  vec4 nlBlock${t}_${k}(int q) {
+    int f = int(get${idx}(4 * q).x + 0.5);
     int r = f / ${l.units};
     return get${t}(r, f - r * ${l.units});
   }`;
     const body =
       l.gather === 'both'
-        ? `return m < ${blocks} ? ${call('PRE', 'm')} : ${call(post, `m - ${blocks}`)};`
-        : `return ${call(l.gather === 'pre' ? 'PRE' : post, 'm')};`;
-    return `${block('PRE')}${post === 'PRE' ? '' : block(post)}
-  vec4 nlSamples(int m) {
+        ? `return m < ${blocks} ? ${call(pre, 'm')} : ${call(post, `m - ${blocks}`)};`
+        : `return ${call(l.gather === 'pre' ? pre : post, 'm')};`;
+    return `${block(pre)}${post === pre ? '' : block(post)}
+  vec4 nlSamples_${k}(int m) {
     if (m >= ${texels}) return m == ${texels} ? ${shift} : vec4(0.0);
     ${body}
   }`;
   }
   // Element (r, c) of a packed matrix from the texel holding it; one tensor at flat index f (row-major).
   const element = (t: string) => `
-  float nlAt${t}(float fIndex) {
+  float nlAt${t}_${k}(float fIndex) {
     int f = int(fIndex + 0.5);
     int r = f / ${l.units};
     int c = f - r * ${l.units};
     vec4 t = get${t}(r, c);
     return (r & 1) == 0 ? ((c & 1) == 0 ? t.x : t.y) : ((c & 1) == 0 ? t.z : t.w);
   }`;
-  const at = (t: string, i: string, k: string) => `(${k} < ${samples} ? nlAt${t}(${i}) : 0.0)`;
+  const at = (t: string, i: string, j: string) => `(${j} < ${samples} ? nlAt${t}_${k}(${i}) : 0.0)`;
   let body: string;
   let fns: string;
   if (l.gather === 'both') {
-    fns = element('PRE') + (post === 'PRE' ? '' : element(post));
-    body = `vec4 idx = getIDX(2 * m);
-    return vec4(nlAtPRE(idx.x), ${at('PRE', 'idx.y', '2 * m + 1')}, nlAt${post}(idx.x), ${at(post, 'idx.y', '2 * m + 1')});`;
+    fns = element(pre) + (post === pre ? '' : element(post));
+    body = `vec4 idx = get${idx}(2 * m);
+    return vec4(nlAt${pre}_${k}(idx.x), ${at(pre, 'idx.y', '2 * m + 1')}, nlAt${post}_${k}(idx.x), ${at(post, 'idx.y', '2 * m + 1')});`;
   } else {
-    const t = l.gather === 'pre' ? 'PRE' : post;
+    const t = l.gather === 'pre' ? pre : post;
     const h = 2 * Math.ceil(samples / 4);
     fns = element(t);
-    body = `vec4 a = getIDX(2 * m);
-    vec4 b = getIDX(${h} + 2 * m);
-    return vec4(nlAt${t}(a.x), ${at(t, 'a.y', '2 * m + 1')}, ${at(t, 'b.x', `${h} + 2 * m`)}, ${at(t, 'b.y', `${h} + 2 * m + 1`)});`;
+    body = `vec4 a = get${idx}(2 * m);
+    vec4 b = get${idx}(${h} + 2 * m);
+    return vec4(nlAt${t}_${k}(a.x), ${at(t, 'a.y', '2 * m + 1')}, ${at(t, 'b.x', `${h} + 2 * m`)}, ${at(t, 'b.y', `${h} + 2 * m + 1`)});`;
   }
   return `${fns}
-  vec4 nlSamples(int m) {
+  vec4 nlSamples_${k}(int m) {
     if (m >= ${texels}) return m == ${texels} ? ${shift} : vec4(0.0);
     ${body}
   }`;
 }
 
-/** One layer's stage-1 partials and sample region (see the file comment). */
+/** Names of a member's inputs among the program's variables (the POST name is PRE's when they are one tensor). */
+export interface MemberInputs {
+  pre: string;
+  post: string;
+  g?: string;
+  w?: string;
+  idx?: string;
+}
+
+/** One layer of a grouped stage-1 pass: its layout, sample count and input names. */
+export interface ColumnStatsMember {
+  layout: ColumnStatsLayout;
+  samples: number;
+  inputs: MemberInputs;
+}
+
+/**
+ * Where the members of a group lie in its output: member k's partials from row partialBase[k] (partialRows in
+ * all), its sample region from texel texelBase[k] of the sample area (rows partialRows on, texelsPerRow texels per
+ * texel row), its shift texel last; `texels` in all.
+ */
+export function groupPlacement(members: Pick<ColumnStatsMember, 'layout' | 'samples'>[]): { partialBase: number[]; partialRows: number; texelBase: number[]; texels: number; texelsPerRow: number } {
+  const partialBase: number[] = [];
+  const texelBase: number[] = [];
+  let rows = 0;
+  let texels = 0;
+  for (const m of members) {
+    partialBase.push(rows);
+    texelBase.push(texels);
+    rows += partialRows(m.layout);
+    texels += sampleRegion(m.layout, m.samples).texels;
+  }
+  return { partialBase, partialRows: rows, texelBase, texels, texelsPerRow: Math.ceil(members[0].layout.units / 2) };
+}
+
+/** `call(k)` for the member whose [base[k], base[k + 1]) range holds `v`: a zero-or-one-trip loop per member. */
+function byRange(v: string, base: number[], end: number, call: (k: number) => string): string {
+  if (base.length === 1) return `res = ${call(0)};`;
+  // SwiftShader runs the straight-line code of branches no lane takes (masked) but skips loops no lane enters.
+  return base.map((b, k) => `for (int i = 0; i < (${v} >= ${b} && ${v} < ${k + 1 < base.length ? base[k + 1] : end} ? 1 : 0); i++) res = ${call(k)};`).join('\n        ');
+}
+
+/**
+ * The stage-1 partials and sample regions of a GROUP of layers with the same unit count, in one pass (each pass
+ * costs ~0.05 ms of GPU and ~0.04 ms of page time on SwiftShader whatever it does): member k's code reads its
+ * own inputs among the program's T0, T1, ... (a tensor several members read is bound once).
+ */
 export class ColumnStatsProgram implements GPGPUProgram {
   variableNames: string[];
   packedInputs = true;
@@ -247,28 +297,33 @@ export class ColumnStatsProgram implements GPGPUProgram {
   customUniforms: CustomUniform[];
   userCode: string;
 
-  constructor(layout: ColumnStatsLayout, samples: number) {
-    const { units, samePrePost, weightRows, saturation } = layout;
-    const gathers = sampleTexels(layout.gather, samples, layout.quads) > 0;
-    this.variableNames = ['PRE', ...(samePrePost ? [] : ['POST']), ...(weightRows > 0 ? ['G', 'W'] : []), ...(gathers ? ['IDX'] : [])];
-    const n = saturation.length;
-    this.customUniforms = n
-      ? [
-          { name: 'satLo', type: 'float', arrayIndex: n },
-          { name: 'satHi', type: 'float', arrayIndex: n },
-        ]
-      : [];
-    const partial = partialRows(layout);
-    const { texelsPerRow, texels } = sampleRegion(layout, samples);
-    this.outputShape = [partial + 2 * Math.ceil(texels / texelsPerRow), units];
+  constructor(members: ColumnStatsMember[], inputCount: number) {
+    this.variableNames = Array.from({ length: inputCount }, (_, i) => `T${i}`);
+    this.customUniforms = members.flatMap(({ layout }, k) =>
+      layout.saturation.length
+        ? [
+            { name: `satLo${k}`, type: 'float' as const, arrayIndex: layout.saturation.length },
+            { name: `satHi${k}`, type: 'float' as const, arrayIndex: layout.saturation.length },
+          ]
+        : [],
+    );
+    const place = groupPlacement(members);
+    const units = members[0].layout.units;
+    this.outputShape = [place.partialRows + 2 * Math.ceil(place.texels / place.texelsPerRow), units];
     this.userCode = `
       ${NAN_TEST}
       float nlInf() { return uintBitsToFloat(0x7f800000u); }
-      ${partialsCode(layout)}
-      ${samplesCode(layout, samples)}
+      ${members.map((m, k) => partialsCode(m.layout, k, m.inputs)).join('\n')}
+      ${members.map((m, k) => samplesCode(m.layout, m.samples, k, m.inputs)).join('\n')}
       void main() {
         ivec2 o = getOutputCoords();
-        vec4 res = o.x < ${partial} ? nlPartials(o.x, o.y) : nlSamples(((o.x - ${partial}) / 2) * ${texelsPerRow} + o.y / 2);
+        vec4 res = vec4(0.0);
+        if (o.x < ${place.partialRows}) {
+          ${byRange('o.x', place.partialBase, place.partialRows, (k) => `nlPartials_${k}(o.x - ${place.partialBase[k]}, o.y)`)}
+        } else {
+          int m = ((o.x - ${place.partialRows}) / 2) * ${place.texelsPerRow} + o.y / 2;
+          ${byRange('m', place.texelBase, place.texels, (k) => `nlSamples_${k}(m - ${place.texelBase[k]})`)}
+        }
         setOutput(res);
       }
     `;

@@ -11,17 +11,26 @@
  * Inputs: COLS{i}, the stage-1 output of layer i.
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
-import { partialRows, sampleRegion, statPairs, type ColumnStatsLayout, type StatPair } from './column_stats_gpu';
+import { statPairs, type ColumnStatsLayout, type StatPair } from './column_stats_gpu';
 import { glslFloat, NAN_TEST } from './shaderSnippets';
 
 /** Scalars per row of a layer's block. */
 export const ROW_SCALARS = 6;
 
+/** Where a layer's partials and shift texel lie in its stage-1 output (a group's output holds several layers). */
+export interface StageOnePlace {
+  /** First row of the layer's partials. */
+  rowBase: number;
+  /** Row and column of its shift texel. */
+  shiftRow: number;
+  shiftCol: number;
+}
+
 /** GLSL for layer i: reductions over COLS{i} and `vec4 nlBlock{i}(int c)` for its columns 0, 2, 4. */
-function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
+function layerCode(l: ColumnStatsLayout, i: number, place: StageOnePlace): string {
   const { rows, units, chunks, samePrePost } = l;
   const pairs = statPairs(l);
-  const row = (p: StatPair, second = false) => 2 * pairs.indexOf(p) * chunks + (second ? 1 : 0);
+  const row = (p: StatPair, second = false) => place.rowBase + 2 * pairs.indexOf(p) * chunks + (second ? 1 : 0);
   // Pairs a shared pre-activation skipped come out 0 (the decoder copies them from the earlier layer).
   const has = (p: StatPair) => pairs.includes(p);
   const postMoments: StatPair = samePrePost ? 'preMoments' : 'postMoments';
@@ -30,11 +39,7 @@ function layerCode(l: ColumnStatsLayout, i: number, samples: number): string {
   const evenUnits = units - (units % 2);
   const invN = glslFloat(1 / (rows * units));
   const tail = (stmt: (t: string) => string) => (units % 2 ? stmt(`${cols}(rk, ${units - 1})`) : '');
-  // The shift texel closes the sample region: texel index ceil(samples / 2).
-  const { texelsPerRow, texels } = sampleRegion(l, samples);
-  const shiftTexel = texels - 1;
-  const shiftRow = partialRows(l) + 2 * Math.floor(shiftTexel / texelsPerRow);
-  const shiftCol = 2 * (shiftTexel % texelsPerRow);
+  const { shiftRow, shiftCol } = place;
   return `
   // Sums over chunks and units of the statistic PAIR whose chunk-0 rows are r, r + 1: one texel holds both rows of
   // two units, so each is fetched once (an odd unit count's last texel is zero-padded: no tail needed).
@@ -109,7 +114,7 @@ export class StatsReduceProgram implements GPGPUProgram {
   outputShape: number[];
   userCode: string;
 
-  constructor(layouts: ColumnStatsLayout[], samples: number[]) {
+  constructor(layouts: ColumnStatsLayout[], places: StageOnePlace[]) {
     this.variableNames = layouts.map((_, i) => `COLS${i}`);
     this.outputShape = [2, ROW_SCALARS * layouts.length];
     const dispatch = layouts
@@ -123,7 +128,7 @@ export class StatsReduceProgram implements GPGPUProgram {
       float nlInf() { return uintBitsToFloat(0x7f800000u); }
       // The two values of COLS row r for units c, c + 1 from the texel holding them.
       vec2 nlPick(vec4 t, int r) { return (r & 1) == 0 ? t.xy : t.zw; }
-      ${layouts.map((l, i) => layerCode(l, i, samples[i])).join('\n')}
+      ${layouts.map((l, i) => layerCode(l, i, places[i])).join('\n')}
       void main() {
         int c = getOutputCoords().y;
         vec4 v;
