@@ -43,6 +43,12 @@ export interface StatisticsLayerInput {
    * may fetch a block at once; the values are the same either way.
    */
   sampleQuads?: boolean;
+  /**
+   * The output is this non-decreasing function of the pre-activation, element by element (an activation layer
+   * with no residual add after it): the output's min and max are its images of the pre-activation's, so a
+   * backend may skip reducing them. NaN maps to NaN.
+   */
+  postOfPre?: (pre: number) => number;
   /** The layer's main weight (kernel, weight-norm V, norm gamma) and its gradient, or null. */
   weight: tf.Tensor | null;
   grad: tf.Tensor | null;

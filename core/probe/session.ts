@@ -14,6 +14,7 @@ import type { PendingUpdate } from './norms';
 import { deriveSeed, Rng, sampleIndices, sampleQuadIndices } from './rng';
 import { findDivergence, layerSampleOf, percentilesOf } from './stats';
 import { createTask, type ProbeTask } from './task';
+import { activationModel } from '../theory/activations';
 
 /**
  * A fresh optimizer for one run (dispose it with the run: Adam / momentum hold slot variables). tfjs' own SGD /
@@ -25,12 +26,26 @@ export function createOptimizer(config: Pick<ProbeConfig, 'optimizer' | 'learnin
   return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum) : tf.train.sgd(config.learningRate);
 }
 
+/**
+ * A layer's output as a function of its pre-activation, float32-rounded, when it is a fixed non-decreasing
+ * activation with nothing added after it (not softmax, not a learned PReLU slope, no residual): else undefined.
+ */
+function monotoneOutput(lp: NetworkPlan['layers'][number], framework: NetworkPlan['framework']): ((pre: number) => number) | undefined {
+  const act = lp.activation;
+  if (!act || act.name === 'linear' || act.name === 'prelu' || lp.residualPosition !== null) return undefined;
+  const model = activationModel({ name: act.name, ...(act.param !== null ? { param: act.param } : {}) }, framework);
+  if (!model.monotone || model.passThrough) return undefined;
+  return (h) => (Number.isNaN(h) ? NaN : Math.fround(model.phi(h)));
+}
+
 export class ProbeSession {
   readonly network: ProbeNetwork;
   readonly task: ProbeTask;
   private readonly optimizer: tf.Optimizer;
   private readonly variables: tf.Variable[];
   private readonly samples: ({ idx: tf.Tensor1D; quads: boolean } | null)[];
+  /** Per layer, its output as a monotone function of its pre-activation, when it is one (StatisticsLayerInput). */
+  private readonly postOfPre: (((pre: number) => number) | undefined)[];
 
   constructor(
     readonly plan: NetworkPlan,
@@ -41,6 +56,7 @@ export class ProbeSession {
     this.task = createTask(plan, config);
     this.optimizer = createOptimizer(config);
     this.variables = this.network.trainableVariables();
+    this.postOfPre = plan.layers.map((lp) => monotoneOutput(lp, plan.framework));
     // One index set per [rows, units] shape, shared by the layers of that shape: a tensor that is one layer's
     // output and the next layer's input is then sampled at the same positions for both, so the statistics pass
     // gathers it once (a Linear -> BatchNorm -> ReLU block has three such tensors, not six). In 2x2 blocks where
@@ -118,6 +134,7 @@ export class ProbeSession {
             trackDead: lp.activation?.deadBelowZero ?? false,
             sample: this.samples[i]?.idx ?? null,
             sampleQuads: this.samples[i]?.quads ?? false,
+            postOfPre: this.postOfPre[i],
             weight: w,
             grad: w ? (grads[w.name] ?? null) : null,
           };

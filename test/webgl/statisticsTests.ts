@@ -27,19 +27,21 @@ interface LayerSpec {
   sampleOf?: number;
   /** Sample 2x2 blocks (sampleQuadIndices; `samples` a multiple of 4, even rows and units). */
   quads?: boolean;
+  /** Hand the engine's postOfPre (the activation, float32-rounded): the output's extremes come from the pre's. */
+  monotone?: boolean;
   mean?: number;
   nan?: boolean;
   deadUnit?: boolean;
 }
 
 const LAYERS: LayerSpec[] = [
-  { shape: [37, 29], act: 'tanh', weight: [13, 29], samples: 50, mean: 0.3 },
+  { shape: [37, 29], act: 'tanh', weight: [13, 29], samples: 50, mean: 0.3, monotone: true },
   { shape: [3, 7], act: null, weight: [5, 7], samples: 21 },
   { shape: [2, 5], act: 'relu', weight: null, samples: 0, deadUnit: true },
-  { shape: [1, 9], act: 'selu', weight: [9], samples: 4 },
+  { shape: [1, 9], act: 'selu', weight: [9], samples: 4, monotone: true },
   { shape: [4, 9, 7, 5], act: 'relu', weight: [3, 3, 2, 5], samples: 64, deadUnit: true }, // 252 rows x 5 channels
   { shape: [600, 3], act: 'sigmoid', weight: [7, 3], samples: 33, mean: 40 }, // 3 chunks, a large mean
-  { shape: [6, 6], act: 'selu', weight: [6, 6], samples: 10, nan: true },
+  { shape: [6, 6], act: 'selu', weight: [6, 6], samples: 10, nan: true, monotone: true },
   { shape: [4, 7], act: 'tanh', weight: [5], samples: 3 }, // a weight that is no [rows, units] view: stock sums
   { shape: [37, 29], act: 'relu', weight: null, samples: 9, preOf: { layer: 0, post: true }, deadUnit: true },
   { shape: [3, 7], act: null, weight: null, samples: 4, preOf: { layer: 1, post: false } },
@@ -50,7 +52,7 @@ const LAYERS: LayerSpec[] = [
   { shape: [3, 7], act: 'tanh', weight: null, samples: 21, preOf: { layer: 1, post: false }, sampleOf: 1 },
   // 2x2 blocks: pre and post of a tanh layer (8 blocks of 12 x 10), then its output alone, then nothing new.
   { shape: [12, 10], act: 'tanh', weight: [4, 10], samples: 32, quads: true, mean: 0.5 },
-  { shape: [12, 10], act: 'relu', weight: null, samples: 32, preOf: { layer: 13, post: true }, sampleOf: 13, deadUnit: true },
+  { shape: [12, 10], act: 'relu', weight: null, samples: 32, preOf: { layer: 13, post: true }, sampleOf: 13, deadUnit: true, monotone: true },
   { shape: [12, 10], act: null, weight: [10], samples: 32, preOf: { layer: 14, post: true }, sampleOf: 13 },
   // A linear layer's blocks (pre = post), every block of a small map (6 blocks of 4 x 6).
   { shape: [4, 6], act: null, weight: [6, 6], samples: 24, quads: true },
@@ -91,7 +93,8 @@ async function reduce(ops: ProbeOps, specs: LayerSpec[]): Promise<ReducedStatist
     const sample = shared ?? (s.samples ? tf.tensor1d(indices(), 'int32') : null);
     owned.push(...[source ? null : pre, post === pre ? null : post, weight, grad, shared ? null : sample].filter((t): t is tf.Tensor => t !== null));
     const quads = (s.sampleOf !== undefined ? specs[s.sampleOf].quads : s.quads) === true;
-    layers.push({ pre, post, saturation: act?.saturation ?? [], trackDead: act?.deadBelowZero ?? false, sample, sampleQuads: quads, weight, grad });
+    const postOfPre = s.monotone && phi ? (h: number) => (Number.isNaN(h) ? NaN : Math.fround(phi(h))) : undefined;
+    layers.push({ pre, post, saturation: act?.saturation ?? [], trackDead: act?.deadBelowZero ?? false, sample, sampleQuads: quads, postOfPre, weight, grad });
   });
   const loss = tf.scalar(1.75);
   owned.push(loss);

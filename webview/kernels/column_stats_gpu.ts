@@ -10,7 +10,8 @@
  *   pair preExtremes  (min, max), NaN when the chunk holds a NaN (as the CPU backend's min / max)
  *   pair preCounts    (elements inside the saturation intervals, elements > 0 for the dead-unit test; only when
  *                     the layer has saturation intervals or tracks dead units: otherwise both are 0 and skipped)
- *   pair postMoments, postExtremes (only when the output is a different tensor)
+ *   pair postMoments, postExtremes (only when the output is a different tensor; no postExtremes when they follow
+ *                     from the pre-activation's through a monotone activation, postExtremesFromPre)
  *   pair params       (sum of g^2, sum of w^2) over the weight rows of the chunk (only with a weight)
  * Sample region (from row partialRows, texels row-major, ceil(units / 2) per texel row), by what the layer gathers
  * (`gather`: a tensor an earlier layer of the request gathered at the same indices is not gathered again):
@@ -66,13 +67,16 @@ export interface ColumnStatsLayout {
   gather: SampleGather;
   /** The sample indices come in 2x2 blocks (StatisticsLayerInput.sampleQuads): one texel fetch per block. */
   quads: boolean;
+  /** The output's extremes follow from the pre-activation's (StatisticsLayerInput.postOfPre): not reduced here. */
+  postExtremesFromPre: boolean;
 }
 
 /** The statistic pairs of a layout, in output row order (pair p, chunk k occupies rows 2 (p chunks + k) + 0, 1). */
-export function statPairs(layout: Pick<ColumnStatsLayout, 'samePrePost' | 'weightRows' | 'saturation' | 'trackDead' | 'preShared'>): StatPair[] {
+export function statPairs(layout: Pick<ColumnStatsLayout, 'samePrePost' | 'weightRows' | 'saturation' | 'trackDead' | 'preShared' | 'postExtremesFromPre'>): StatPair[] {
   const pairs: StatPair[] = layout.preShared ? [] : ['preMoments', 'preExtremes'];
   if (layout.saturation.length || layout.trackDead) pairs.push('preCounts');
-  if (!layout.samePrePost) pairs.push('postMoments', 'postExtremes');
+  if (!layout.samePrePost) pairs.push('postMoments');
+  if (!layout.samePrePost && !layout.postExtremesFromPre) pairs.push('postExtremes');
   if (layout.weightRows > 0) pairs.push('params');
   return pairs;
 }

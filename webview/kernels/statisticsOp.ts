@@ -86,6 +86,7 @@ function layerWork(l: StatisticsLayerInput, preShared: boolean, gather: SampleGa
     preShared,
     gather,
     quads: gather !== 'none' && l.sampleQuads === true,
+    postExtremesFromPre: !same && l.postOfPre !== undefined,
   };
   const pre = matrix(l.pre, rows, units);
   return {
@@ -332,12 +333,16 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
           postSample: post,
         };
       });
-      sharedFrom.forEach((from, i) => {
-        if (!from) return;
-        const src = layers[from.layer];
-        const l = layers[i];
-        [l.preMean, l.preVariance, l.preMin, l.preMax] = from.post ? [src.mean, src.variance, src.postMin, src.postMax] : [src.preMean, src.preVariance, src.preMin, src.preMax];
-        if (samePrePost[i]) [l.mean, l.variance, l.postMin, l.postMax] = [l.preMean, l.preVariance, l.preMin, l.preMax];
+      // In layer order, so a layer copying from an earlier one gets that layer's finished numbers.
+      layers.forEach((l, i) => {
+        const from = sharedFrom[i];
+        if (from) {
+          const src = layers[from.layer];
+          [l.preMean, l.preVariance, l.preMin, l.preMax] = from.post ? [src.mean, src.variance, src.postMin, src.postMax] : [src.preMean, src.preVariance, src.preMin, src.preMax];
+          if (samePrePost[i]) [l.mean, l.variance, l.postMin, l.postMax] = [l.preMean, l.preVariance, l.preMin, l.preMax];
+        }
+        const phi = req.layers[i].postOfPre;
+        if (phi && !samePrePost[i]) [l.postMin, l.postMax] = [phi(l.preMin), phi(l.preMax)];
       });
       stockParams.forEach((layer, k) => {
         if (!hasWeight[layer]) return; // plainStatistics reports no norms without a weight
