@@ -1,9 +1,13 @@
 import * as vscode from 'vscode';
 import type { AnalysisService } from './analysisService';
 import { globOf, type NormLensConfig } from './config';
+import { KeyedDebounce } from './keyedDebounce';
 import type { Log } from './log';
 
 const decoder = new TextDecoder('utf-8');
+
+/** Quiet time after the last create / change event of a file before it is read. */
+const DISK_SETTLE_MS = 150;
 
 /**
  * Decides when files are analysed: on open, on edit (debounced), on save; JSON topologies also when they change
@@ -59,7 +63,7 @@ export class FileTracker implements vscode.Disposable {
       return;
     }
     const w = vscode.workspace.createFileSystemWatcher(pattern);
-    const onDisk = async (uri: vscode.Uri) => {
+    const read = async (uri: vscode.Uri) => {
       if (this.isOpen(uri) || this.isExcluded(uri)) return;
       try {
         const text = decoder.decode(await vscode.workspace.fs.readFile(uri));
@@ -68,7 +72,15 @@ export class FileTracker implements vscode.Disposable {
         this.log.warn(`could not read ${uri.toString()}: ${String(err)}`);
       }
     };
-    this.watcher = vscode.Disposable.from(w, w.onDidCreate(onDisk), w.onDidChange(onDisk), w.onDidDelete((uri) => this.service.forget(uri)));
+    // Read once the writing has settled: a create event can come while the file is still being written (the
+    // watcher may then merge the write into that one event), and a half-written JSON would stay a parse error.
+    const pending = new KeyedDebounce();
+    const onDisk = (uri: vscode.Uri) => pending.schedule(uri.toString(), DISK_SETTLE_MS, () => void read(uri));
+    const onDelete = (uri: vscode.Uri) => {
+      pending.cancel(uri.toString());
+      this.service.forget(uri);
+    };
+    this.watcher = vscode.Disposable.from(w, w.onDidCreate(onDisk), w.onDidChange(onDisk), w.onDidDelete(onDelete), { dispose: () => pending.dispose() });
   }
 
   private isExcluded(uri: vscode.Uri): boolean {
