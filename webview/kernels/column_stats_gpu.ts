@@ -262,14 +262,31 @@ export interface ColumnStatsMember {
   inputs: MemberInputs;
 }
 
+/** Where a layer's partials and shift texel lie in its stage-1 output (a group's output holds several layers). */
+export interface StageOnePlace {
+  /** First row of the layer's partials. */
+  rowBase: number;
+  /** Row and column of its shift texel. */
+  shiftRow: number;
+  shiftCol: number;
+}
+
 /**
  * Where the members of a group lie in its output: member k's partials from row partialBase[k] (partialRows in
  * all), its sample region from texel texelBase[k] of the sample area (rows partialRows on, texelsPerRow texels per
- * texel row), its shift texel last; `texels` in all.
+ * texel row), its shift texel last; `texels` in all. `places[k]`: the same for stage 2.
  */
-export function groupPlacement(members: Pick<ColumnStatsMember, 'layout' | 'samples'>[]): { partialBase: number[]; partialRows: number; texelBase: number[]; texels: number; texelsPerRow: number } {
+export function groupPlacement(members: Pick<ColumnStatsMember, 'layout' | 'samples'>[]): {
+  partialBase: number[];
+  partialRows: number;
+  texelBase: number[];
+  texels: number;
+  texelsPerRow: number;
+  places: StageOnePlace[];
+} {
   const partialBase: number[] = [];
   const texelBase: number[] = [];
+  const shifts: number[] = [];
   let rows = 0;
   let texels = 0;
   for (const m of members) {
@@ -277,8 +294,11 @@ export function groupPlacement(members: Pick<ColumnStatsMember, 'layout' | 'samp
     texelBase.push(texels);
     rows += partialRows(m.layout);
     texels += sampleRegion(m.layout, m.samples).texels;
+    shifts.push(texels - 1);
   }
-  return { partialBase, partialRows: rows, texelBase, texels, texelsPerRow: Math.ceil(members[0].layout.units / 2) };
+  const texelsPerRow = Math.ceil(members[0].layout.units / 2);
+  const places = shifts.map((t, k) => ({ rowBase: partialBase[k], shiftRow: rows + 2 * Math.floor(t / texelsPerRow), shiftCol: 2 * (t % texelsPerRow) }));
+  return { partialBase, partialRows: rows, texelBase, texels, texelsPerRow, places };
 }
 
 /** `call(k)` for the member whose [base[k], base[k + 1]) range holds `v`: a zero-or-one-trip loop per member. */

@@ -22,10 +22,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
-import { ColumnStatsProgram, groupPlacement, sampleRegion, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather } from './column_stats_gpu';
+import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather, type StageOnePlace } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
-import { ROW_SCALARS, StatsReduceProgram, type StageOnePlace } from './stats_reduce_gpu';
+import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
 
 /** Rows a stage-1 texel walks at most: long enough to amortize a texel, short enough for parallelism on big maps. */
 const CHUNK_ROWS = 256;
@@ -40,7 +40,6 @@ function chunking(rows: number): { chunks: number; chunkRows: number } {
 /** One layer's share of a stage-1 pass: its output, and where its partials and shift texel lie there. */
 interface LayerPass {
   layout: ColumnStatsLayout;
-  samples: number;
   cols: tf.Tensor;
   place: StageOnePlace;
   /** The weight cannot be viewed as [rows, units] with its gradient: its sums come from stock ops. */
@@ -69,10 +68,9 @@ interface LayerWork {
   paramsByStockOps: boolean;
 }
 
-function layerWork(l: StatisticsLayerInput, preShared: boolean, gather: SampleGather): LayerWork {
+function layerWork(l: StatisticsLayerInput, same: boolean, preShared: boolean, gather: SampleGather): LayerWork {
   const units = l.pre.rank ? l.pre.shape[l.pre.rank - 1] : 1;
   const rows = units ? l.pre.size / units : 0;
-  const same = l.post.dataId === l.pre.dataId;
   const fits = weightFits(l, units);
   const weightRows = fits ? (l.weight as tf.Tensor).size / units : 0;
   const layout: ColumnStatsLayout = {
@@ -138,16 +136,7 @@ function stageOne(work: LayerWork[], units: number): { passes: LayerPass[]; wind
     }
     const cols = runProgram(cachedProgram(ColumnStatsProgram, members, inputs.length), inputs, uniforms);
     const place = groupPlacement(members);
-    members.forEach((m, k) => {
-      const shift = place.texelBase[k] + sampleRegion(m.layout, m.samples).texels - 1;
-      passes.push({
-        layout: m.layout,
-        samples: m.samples,
-        cols,
-        place: { rowBase: place.partialBase[k], shiftRow: place.partialRows + 2 * Math.floor(shift / place.texelsPerRow), shiftCol: 2 * (shift % place.texelsPerRow) },
-        paramsByStockOps: work[i + k].paramsByStockOps,
-      });
-    });
+    members.forEach((m, k) => passes.push({ layout: m.layout, cols, place: place.places[k], paramsByStockOps: work[i + k].paramsByStockOps }));
     windows.push({ tensor: cols, piece: { kind: 'window', rowBase: place.partialRows, texelsPerRow: place.texelsPerRow, texels: place.texels } });
     i = j;
   }
@@ -259,7 +248,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   const packed = tf.tidy(() => {
     const units = textureUnits();
     const { passes, windows } = stageOne(
-      req.layers.map((l, i) => layerWork(l, sharedFrom[i] !== null, gathers[i])),
+      req.layers.map((l, i) => layerWork(l, samePrePost[i], sharedFrom[i] !== null, gathers[i])),
       units,
     );
     stockParams = passes.flatMap((p, i) => (p.paramsByStockOps ? [i] : []));

@@ -11,20 +11,11 @@
  * Inputs: COLS{i}, the stage-1 output of layer i.
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
-import { statPairs, type ColumnStatsLayout, type StatPair } from './column_stats_gpu';
+import { statPairs, type ColumnStatsLayout, type StageOnePlace, type StatPair } from './column_stats_gpu';
 import { glslFloat, NAN_TEST } from './shaderSnippets';
 
 /** Scalars per row of a layer's block. */
 export const ROW_SCALARS = 6;
-
-/** Where a layer's partials and shift texel lie in its stage-1 output (a group's output holds several layers). */
-export interface StageOnePlace {
-  /** First row of the layer's partials. */
-  rowBase: number;
-  /** Row and column of its shift texel. */
-  shiftRow: number;
-  shiftCol: number;
-}
 
 /** GLSL for layer i: reductions over COLS{i} and `vec4 nlBlock{i}(int c)` for its columns 0, 2, 4. */
 function layerCode(l: ColumnStatsLayout, i: number, place: StageOnePlace): string {
