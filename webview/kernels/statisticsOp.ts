@@ -270,35 +270,43 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       const total = values.length / 2;
       const row1 = (i: number) => values[total + i];
       let sampleAt = 2 + ROW_SCALARS * n;
-      // What each pass gathered, [pre, post] (a one-tensor region: first half in row 0, second half in row 1).
+      // What each pass gathered, [pre, post]: tensor k (0, and 1 for 'both') of its region, as laid out by
+      // column_stats_gpu.ts (2x2 blocks; pre and post rows; or one tensor in halves over the two rows).
       const own = sampleSizes.map((s, i): [Float32Array, Float32Array] => {
         const at = sampleAt;
         sampleAt += sampleWidth(gathers[i], s, quads[i]);
-        if (quads[i] && gathers[i] !== 'none') {
-          // Texel m of the region is block m: (row 0, cols 2m, 2m + 1), then (row 1, same columns).
-          const block = (from: number) => {
-            const out = new Float32Array(s);
+        const tensor = (k: number): Float32Array => {
+          const out = new Float32Array(s);
+          if (quads[i]) {
+            // Texel m of the region is block m: (row 0, cols 2m, 2m + 1), then (row 1, same columns).
             for (let m = 0; m < s / 4; m++) {
-              const c = at + 2 * (from + m);
+              const c = at + 2 * (k * (s / 4) + m);
               out[4 * m] = values[c];
               out[4 * m + 1] = values[c + 1];
               out[4 * m + 2] = values[total + c];
               out[4 * m + 3] = values[total + c + 1];
             }
-            return out;
-          };
-          if (gathers[i] === 'both') return [block(0), block(s / 4)];
-          const one = block(0);
-          return gathers[i] === 'pre' ? [one, one] : [new Float32Array(0), one];
+          } else if (gathers[i] === 'both') {
+            out.set(values.subarray(k * total + at, k * total + at + s));
+          } else {
+            const h = 2 * Math.ceil(s / 4);
+            out.set(values.subarray(at, at + h));
+            out.set(values.subarray(total + at, total + at + s - h), h);
+          }
+          return out;
+        };
+        switch (gathers[i]) {
+          case 'both':
+            return [tensor(0), tensor(1)];
+          case 'pre': {
+            const one = tensor(0);
+            return [one, one];
+          }
+          case 'post':
+            return [new Float32Array(0), tensor(0)];
+          case 'none':
+            return [new Float32Array(0), new Float32Array(0)];
         }
-        const both = (row: number) => values.slice(row * total + at, row * total + at + s);
-        if (gathers[i] === 'both') return [both(0), both(1)];
-        if (gathers[i] === 'none') return [new Float32Array(0), new Float32Array(0)];
-        const h = 2 * Math.ceil(s / 4);
-        const one = new Float32Array(s);
-        one.set(values.subarray(at, at + h));
-        one.set(values.subarray(total + at, total + at + s - h), h);
-        return gathers[i] === 'pre' ? [one, one] : [new Float32Array(0), one];
       });
       const sampleOf = (from: { layer: number; post: boolean }) => own[from.layer][from.post ? 1 : 0];
       const layers: LayerReduction[] = sampleSizes.map((_, i) => {
