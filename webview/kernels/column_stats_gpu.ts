@@ -1,9 +1,9 @@
 /**
- * Stage 1 of the statistics reduction, one pass per group of layers with the same unit count (ColumnStatsProgram:
- * each member's rows below the previous member's, its sample region after theirs): per column (unit) and row
- * chunk, every partial statistic the layer reports, from its packed [rows, units] pre-activation and output and its packed [weightRows, units]
- * gradient and weight; and the layer's percentile sample.
- * Output: packed [partialRows + 2 * sampleTexelRows, units].
+ * Stage 1 of the statistics reduction, one pass per group of layers with the same unit count: per column (unit)
+ * and row chunk, every partial statistic a layer reports, from its packed [rows, units] pre-activation and output
+ * and its packed [weightRows, units] gradient and weight; and the layer's percentile sample.
+ * Output of one layer: packed [partialRows + 2 * sampleTexelRows, units]. A group's output holds its members'
+ * partials one below the other, then their sample regions back to back (groupPlacement).
  * Partials: row 2 (pair * chunks + chunk) + (0 | 1). Each output texel computes a PAIR of statistics for two units
  * over its chunk's rows, two rows per fetch, so every fetched texel value is used:
  *   pair preMoments   (sum of x - s, sum of (x - s)^2), s = PRE[0, 0] (the shifted one-pass form)
@@ -27,8 +27,8 @@
  * (SwiftShader shades quads in SIMD lanes) hold the same pair: no lane runs another pair's fold, each loop is half
  * as long. (SwiftShader runs the straight-line code of branches no lane takes, masked; loops it skips: so the
  * folds are loops and the sample gather, straight-line, is small.)
- * Uniforms: satLo{k}[n], satHi{k}[n], member k's saturation intervals [lo, hi). Which ends are infinite is compiled in (an open
- * end is no test at all, so +Inf counts in [a, +Inf) as in plainStatistics); the bounds are uniforms.
+ * Uniforms: satLo{k}[n], satHi{k}[n], member k's saturation intervals [lo, hi). Which ends are infinite is compiled
+ * in (an open end is no test at all, so +Inf counts in [a, +Inf) as in plainStatistics); the bounds are uniforms.
  * Inputs: T0, T1, ...: each distinct tensor the members read once; member k's roles PRE, POST (= PRE's when
  * samePrePost), G and W (with a weight), IDX (when it gathers samples) name them (MemberInputs).
  */

@@ -8,8 +8,8 @@
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
  *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
  * where a layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift
- * texel), and "stock params"
- * (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq).
+ * texel), and "stock params" (only when some weight could not join the column pass) holds those layers'
+ * (gradSq | weightSq).
  *
  * Why these passes and not tfjs reductions: a full reduction costs ~2 ms on SwiftShader (performance-notes.md) and
  * a layer needs ~12 of them, while a dispatch of ours costs ~0.1 ms plus a few fetches per element. And why this

@@ -8,7 +8,8 @@
  * read from the stage-1 sample region, makes the difference well conditioned). Dead: the fraction of units with no
  * positive value in any row. Every reduction is a loop (SwiftShader skips loops no lane enters; straight-line code
  * of untaken branches it runs masked), so the chain over the group's layers costs little.
- * Inputs: COLS{i}, the stage-1 output of layer i.
+ * Inputs: COLS{i}, the stage-1 output holding layer i (a group's output is bound once per member; StageOnePlace
+ * says where the layer lies in it).
  */
 import type { GPGPUProgram } from '@tensorflow/tfjs-backend-webgl';
 import { statPairs, type ColumnStatsLayout, type StageOnePlace, type StatPair } from './column_stats_gpu';
