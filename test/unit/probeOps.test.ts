@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { resolveActivation } from '../../core/probe/activationSpec';
 import { applyActivation } from '../../core/probe/activations';
 import { dropoutKeepMask, plainOps, type ProbeOps } from '../../core/probe/ops';
-import { percentilesOf } from '../../core/probe/stats';
+import { percentilesOf, sortedFloat32 } from '../../core/probe/stats';
 import { hashUniform, Rng, sampleIndices } from '../../core/probe/rng';
 import { runProbe } from '../../core/probe/runner';
 import { mlpModel } from '../../core/probe/syntheticModels';
@@ -164,6 +164,31 @@ test('percentiles: linear interpolation between order statistics, exact extremes
   assert.deepEqual(percentilesOf(s, 0.5, 9, [0, 25, 50, 100]), [0.5, 2, 3, 9]);
   assert.deepEqual(percentilesOf(new Float32Array(0), 0, 1), []);
   assert.ok(Math.abs(percentilesOf(Float32Array.from([0, 10]), 0, 10, [15.87])[0] - 1.587) < 1e-12);
+});
+
+test('sortedFloat32 orders exactly as TypedArray sort: signed zeros, infinities, NaNs of any payload, duplicates', () => {
+  const rng = new Rng(7);
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1.5, -1.5, 3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -1e-45, 1.1754943508222875e-38];
+  const nanBits = [0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0x7fffffff];
+  for (const n of [1, 2, 3, 17, 1024, 1025, 4099]) {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = rng.uniform();
+      a[i] = u < 0.1 ? specials[Math.floor(rng.uniform() * specials.length)] : u < 0.2 ? Math.round(rng.normal() * 3) : rng.normal() * Math.exp(10 * rng.normal());
+    }
+    const bits = new Uint32Array(a.buffer);
+    for (let i = 0; i < Math.min(n, nanBits.length); i++) bits[(i * 7) % n] = nanBits[i];
+    // A view at an offset inside a larger buffer, as the statistics decoder hands out.
+    const host = new Float32Array(n + 3);
+    host.set(a, 2);
+    const view = host.subarray(2, 2 + n);
+    const before = Uint32Array.from(new Uint32Array(host.buffer));
+    const got = sortedFloat32(view);
+    const want = Float32Array.from(view).sort();
+    assert.equal(got.length, n);
+    for (let i = 0; i < n; i++) assert.ok(Object.is(got[i], want[i]), `n ${n}, position ${i}: ${got[i]} vs ${want[i]}`);
+    assert.deepEqual(new Uint32Array(host.buffer), before, 'the input is left as it was');
+  }
 });
 
 /** dense + bias + SELU as ONE tf.customGrad op with a hand-written backward: what a fused kernel provides. */
