@@ -14,7 +14,7 @@
  */
 import { plainOps, type ProbeOps } from '../../core/probe/ops';
 import { webglBatchNorm } from './batchNormOp';
-import { activate, denseFused, fusable, linear } from './denseOp';
+import { denseFused, denseKeepingPre, fusable, linear } from './denseOp';
 import { hashAlphaDropout, hashDropout } from './dropoutOp';
 import { webglMoments } from './momentsOp';
 import { activeWebGL2 } from './runProgram';
@@ -25,10 +25,11 @@ export const webglOps: ProbeOps = {
   name: 'webgl',
   dense(x, kernel, bias, activation, wantPre) {
     if (!activeWebGL2() || !fusable(activation)) return plainOps.dense(x, kernel, bias, activation, wantPre);
-    if (!wantPre && activation.name !== 'linear') return { pre: null, post: denseFused(x, kernel, bias, activation) };
-    const pre = linear(x, kernel, bias);
-    if (activation.name === 'linear') return { pre: wantPre ? pre : null, post: pre };
-    return { pre: wantPre ? pre : null, post: activate(pre, activation) };
+    if (activation.name === 'linear') {
+      const pre = linear(x, kernel, bias);
+      return { pre: wantPre ? pre : null, post: pre };
+    }
+    return wantPre ? denseKeepingPre(x, kernel, bias, activation) : { pre: null, post: denseFused(x, kernel, bias, activation) };
   },
   conv: plainOps.conv,
   dropout(x, rate, seed) {
