@@ -25,6 +25,7 @@ import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, Statist
 import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather, type StageOnePlace } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
+import { ScalarBlockProgram } from './scalar_block_gpu';
 import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
 
 /** Rows a stage-1 texel walks at most: long enough to amortize a texel, short enough for parallelism on big maps. */
@@ -143,6 +144,14 @@ function stageOne(work: LayerWork[], units: number): { passes: LayerPass[]; wind
   return { passes, windows };
 }
 
+/** The loss as a packed [2, 2] block (ScalarBlockProgram, reading it packed or not as it lies). */
+function lossBlock(loss: tf.Tensor): tf.Tensor {
+  const scalar = loss.rank === 0 && loss.dtype === 'float32' ? loss : tf.reshape(tf.cast(loss, 'float32'), []);
+  const backend = activeWebGL2() as NonNullable<ReturnType<typeof activeWebGL2>>;
+  const packed = backend.texData.get(scalar.dataId).isPacked === true;
+  return runProgram(cachedProgram(ScalarBlockProgram, packed), [scalar]);
+}
+
 const unitsOf = new WeakMap<WebGLRenderingContext | WebGL2RenderingContext, number>();
 
 /** Texture units a program may sample: the GL limit, at most 32 (a longer branch chain costs more than it saves). */
@@ -252,7 +261,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       units,
     );
     stockParams = passes.flatMap((p, i) => (p.paramsByStockOps ? [i] : []));
-    const loss = tf.tile(tf.reshape(tf.cast(req.loss, 'float32'), [1, 1]), [2, 2]);
+    const loss = lossBlock(req.loss);
     const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
       { tensor: loss, piece: { kind: 'block', width: 2 } },
       ...scalarBlocks(passes, units).map((t) => ({ tensor: t, piece: { kind: 'block' as const, width: t.shape[1] as number } })),
