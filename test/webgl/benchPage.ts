@@ -51,7 +51,7 @@ export interface StepOptions {
   perRound: number;
   /** Also time plainOps on WebGL (the engine's stock-op path). */
   withPlain: boolean;
-  /** Rounds of the stock step (its per-layer reads make it the slowest; at most `rounds`). */
+  /** Rounds of the stock step and plainOps (the slowest, informational only; at most `rounds`). */
   stockRounds: number;
   /** No warm-up step for the stock stepper (its shaders were compiled by an earlier shape of the same width). */
   coldStock?: boolean;
@@ -133,7 +133,7 @@ const api: ProbeBenchPage = {
     try {
       const { timings: t, reference } = await timeSteppers(steppers, {
         ...opts,
-        roundsOf: { stock: opts.stockRounds },
+        roundsOf: { stock: opts.stockRounds, plain: opts.stockRounds },
         warmFull: ['ours', 'plain'],
         cold: opts.coldStock ? ['stock'] : [],
         reference: () => stepMatmulMs(s),
