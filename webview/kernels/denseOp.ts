@@ -77,34 +77,37 @@ function activationGrad(dy: tf.Tensor, y: tf.Tensor, name: FusedActivation, para
   return runProgram(new ActivationGradProgram(rows, cols, name), [dy, y], param) as tf.Tensor2D;
 }
 
-/** Gradients of phi(x W + b) from the saved [x, W, y = output]: dX, dW (and db with a bias). */
-function denseGrads(dy: tf.Tensor, saved: tf.Tensor[], name: FusedActivation, param: number[][], bias: boolean): tf.Tensor[] {
-  const [x, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-  const dh = activationGrad(dy, y, name, param);
-  const grads = [tf.matMul(dh, w, false, true), tf.matMul(x, dh, true, false)];
-  return bias ? [...grads, columnSum(dh)] : grads;
-}
-
 /**
- * phi(x W + b) in one forward pass, without the pre-activation (the training steps between sample points);
- * backward: dh = dy * phi'(y) in one pass, then two matMuls and a column sum.
+ * phi(x W + b) as ONE gradient op whose forward is `forward(operands)` ([x, W] or [x, W, b]) and whose backward
+ * reads phi' from the output: dh = dy * phi'(y) in one pass, then dX = dh W^T and dW = x^T dh by two matMuls and
+ * db by a column sum.
  */
-export function denseFused(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, act: ProbeActivation): tf.Tensor2D {
+function denseOp(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, act: ProbeActivation, forward: (operands: tf.Tensor[], param: number[][]) => tf.Tensor2D): tf.Tensor2D {
   const name = act.name as FusedActivation;
   const param = [[activationParam(act)]];
-  const [rows, shared] = x.shape;
-  const cols = kernel.shape[1];
   const f = tf.customGrad((...args: Args) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const inputs = args.slice(0, -1) as tf.Tensor[];
-    const y = runProgram(new DenseProgram(rows, shared, cols, name, bias !== null), inputs, param) as tf.Tensor2D;
-    save([inputs[0], inputs[1], y]);
+    const operands = args.slice(0, -1) as tf.Tensor[];
+    const y = forward(operands, param);
+    save([operands[0], operands[1], y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => denseGrads(dy, saved, name, param, bias !== null),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dh = activationGrad(dy, sy, name, param);
+        const grads = [tf.matMul(dh, sw, false, true), tf.matMul(sx, dh, true, false)];
+        return bias ? [...grads, columnSum(dh)] : grads;
+      },
     };
   });
   return (bias ? f(x, kernel, bias) : f(x, kernel)) as tf.Tensor2D;
+}
+
+/** phi(x W + b) in one forward pass, without the pre-activation (the training steps between sample points). */
+export function denseFused(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, act: ProbeActivation): tf.Tensor2D {
+  const [rows, shared] = x.shape;
+  const program = new DenseProgram(rows, shared, kernel.shape[1], act.name as FusedActivation, bias !== null);
+  return denseOp(x, kernel, bias, act, (operands, param) => runProgram(program, operands, param) as tf.Tensor2D);
 }
 
 /**
@@ -116,21 +119,9 @@ export function denseFused(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1
  * step: ~70 us less page time per layer and sample point.
  */
 export function denseKeepingPre(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, act: ProbeActivation): { pre: tf.Tensor2D; post: tf.Tensor2D } {
-  const name = act.name as FusedActivation;
-  const param = [[activationParam(act)]];
   const [rows, shared] = x.shape;
   const cols = kernel.shape[1];
-  const operands = bias ? [x, kernel, bias] : [x, kernel];
-  const pre = runProgram(cachedProgram(DenseProgram, rows, shared, cols, 'linear', bias !== null), operands) as tf.Tensor2D;
-  const f = tf.customGrad((...args: Args) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const [sx, sw] = args as tf.Tensor2D[];
-    const y = runProgram(cachedProgram(ActivationProgram, rows, cols, name), [pre], param) as tf.Tensor2D;
-    save([sx, sw, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => denseGrads(dy, saved, name, param, bias !== null),
-    };
-  });
-  return { pre, post: (bias ? f(x, kernel, bias) : f(x, kernel)) as tf.Tensor2D };
+  const pre = runProgram(cachedProgram(DenseProgram, rows, shared, cols, 'linear', bias !== null), bias ? [x, kernel, bias] : [x, kernel]) as tf.Tensor2D;
+  const activation = cachedProgram(ActivationProgram, rows, cols, act.name as FusedActivation);
+  return { pre, post: denseOp(x, kernel, bias, act, (_, param) => runProgram(activation, [pre], param) as tf.Tensor2D) };
 }
