@@ -46,7 +46,8 @@ export interface StatisticsLayerInput {
   /**
    * The output is this non-decreasing function of the pre-activation, element by element (an activation layer
    * with no residual add after it): the output's min and max are its images of the pre-activation's, so a
-   * backend may skip reducing them. NaN maps to NaN.
+   * backend may skip reducing them, and compute the output's samples from the pre-activation's (same indices)
+   * instead of gathering them. NaN maps to NaN.
    */
   postOfPre?: (pre: number) => number;
   /** The layer's main weight (kernel, weight-norm V, norm gamma) and its gradient, or null. */

@@ -27,7 +27,10 @@ interface LayerSpec {
   sampleOf?: number;
   /** Sample 2x2 blocks (sampleQuadIndices; `samples` a multiple of 4, even rows and units). */
   quads?: boolean;
-  /** Hand the engine's postOfPre (the activation, float32-rounded): the output's extremes come from the pre's. */
+  /**
+   * Hand the engine's postOfPre (the activation, float32-rounded): the output's extremes and samples come from the
+   * pre's (WebGL gathers no output samples then; they must still equal the CPU backend's gathered ones).
+   */
   monotone?: boolean;
   mean?: number;
   nan?: boolean;

@@ -14,7 +14,8 @@
  *                     from the pre-activation's through a monotone activation, postExtremesFromPre)
  *   pair params       (sum of g^2, sum of w^2) over the weight rows of the chunk (only with a weight)
  * Sample region (from row partialRows, texels row-major, ceil(units / 2) per texel row), by what the layer gathers
- * (`gather`: a tensor an earlier layer of the request gathered at the same indices is not gathered again):
+ * (`gather`: a tensor an earlier layer of the request gathered at the same indices is not gathered again, nor
+ * an activation's output, which statisticsOp computes from its pre-activation samples):
  *   both  texel m = (pre[2m], pre[2m + 1], post[2m], post[2m + 1]), ceil(samples / 2) texels;
  *   pre / post, one tensor t: texel m = (t[2m], t[2m + 1], t[h + 2m], t[h + 2m + 1]), h = 2 ceil(samples / 4),
  *         ceil(samples / 4) texels (first half in the texels' first row, second half in their second);

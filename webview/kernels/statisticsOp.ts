@@ -2,14 +2,17 @@
  * ProbeOps.statistics on WebGL, in three kinds of pass:
  * - per group of consecutive layers (stageOne), ColumnStatsProgram: per-unit partials of every statistic and the
  *   percentile samples;
- * - per group of up to 16 layers, StatsReduceProgram: the layers' scalars as a packed [2, 6 * layers] block;
- * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE packed [2, total] tensor,
- *   so the engine reads the GPU back once per sample point.
+ * - per group of up to 16 layers, StatsReduceProgram: the layers' scalars as a packed [2 * layers, 6] block;
+ * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE packed tensor, the
+ *   [2, total] block below folded about square (one texel high, a pass runs on one SwiftShader thread), so the
+ *   engine reads the GPU back once per sample point.
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
  *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
  * where a layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift
  * texel), and "stock params" (only when some weight could not join the column pass) holds those layers'
- * (gradSq | weightSq).
+ * (gradSq | weightSq). An activation's output samples (postOfPre) are not gathered: decode computes them from its
+ * pre-activation samples, at the same indices (one gather instead of two per SELU layer, two instead of three per
+ * Linear -> BatchNorm -> ReLU block; the readback shrinks by as much).
  *
  * Why these passes and not tfjs reductions: a full reduction costs ~2 ms on SwiftShader (performance-notes.md) and
  * a layer needs ~12 of them, while a dispatch of ours costs ~0.1 ms plus a few fetches per element. And why this
@@ -23,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
 import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather, type StageOnePlace } from './column_stats_gpu';
-import { ConcatColumnsProgram, pieceWidth, type ConcatPiece } from './concat_columns_gpu';
+import { ConcatColumnsProgram, pieceWidth, unfold, type ConcatPiece } from './concat_columns_gpu';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
 import { ScalarBlockProgram } from './scalar_block_gpu';
 import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
@@ -192,28 +195,31 @@ function stockParamsBlock(layers: StatisticsLayerInput[]): tf.Tensor {
 }
 
 /**
- * Concatenate pieces into one packed [2, total] block, whose row-major values are the flat layout: levels of
- * ConcatColumnsProgram of up to `fanIn` pieces each. The readback's own decode pass (tfjs unpacks any texture
- * it downloads) flattens it. Why not flatten the pieces in our last pass: SwiftShader runs every piece's fetch
- * for every output element (masked straight-line code), and a flat output has four elements per packed texel,
- * so a 27-piece flatten cost four times a 27-piece packed level, and tfjs' decode pass ran after it anyway.
+ * Concatenate pieces into one packed [2, total] block, whose row-major values are the flat layout, in its folded
+ * form (foldedShape, about square: see ConcatColumnsProgram; `unfold` restores the flat layout): levels of
+ * ConcatColumnsProgram of up to `fanIn` pieces each, the last one folded. The readback's own decode pass (tfjs
+ * unpacks any texture it downloads) flattens it. Why not flatten the pieces in our last pass: SwiftShader runs
+ * every piece's fetch for every output element (masked straight-line code), and a flat output has four elements
+ * per packed texel, so a 27-piece flatten cost four times a 27-piece packed level, and tfjs' decode pass ran after
+ * it anyway.
  */
-function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): tf.Tensor {
+function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): { tensor: tf.Tensor; total: number; fold: number } {
   let level = items;
-  while (level.length > 1 || level[0].piece.kind === 'window') {
+  const width = (pieces: ConcatPiece[]) => pieces.reduce((w, p) => w + pieceWidth(p), 0);
+  while (level.length > fanIn) {
     const next: { tensor: tf.Tensor; piece: ConcatPiece }[] = [];
     for (let i = 0; i < level.length; i += fanIn) {
       const group = level.slice(i, i + fanIn);
+      const pieces = group.map((g) => g.piece);
       if (group.length === 1 && group[0].piece.kind === 'block') next.push(group[0]);
-      else {
-        const pieces = group.map((g) => g.piece);
-        const width = pieces.reduce((w, p) => w + pieceWidth(p), 0);
-        next.push({ tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces), group.map((g) => g.tensor)), piece: { kind: 'block', width } });
-      }
+      else next.push({ tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces), group.map((g) => g.tensor)), piece: { kind: 'block', width: width(pieces) } });
     }
     level = next;
   }
-  return level[0].tensor;
+  const pieces = level.map((g) => g.piece);
+  const total = width(pieces);
+  const fold = Math.max(1, Math.round(Math.sqrt(total / 2)));
+  return { tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces, fold), level.map((g) => g.tensor)), total, fold };
 }
 
 /** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
@@ -237,6 +243,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   // layer has no separate output) is not gathered again; `sampleFrom` says where each layer's samples come from.
   const gathered = new Map<object, { layer: number; post: boolean; idx: object }>();
   const gathers: SampleGather[] = [];
+  const derivedPost: boolean[] = [];
   const sampleFrom = req.layers.map((l, i) => {
     const idx = l.sample?.dataId;
     const earlier = (t: tf.Tensor) => {
@@ -246,14 +253,19 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     const pre = idx ? earlier(l.pre) : null;
     const post = idx && !samePrePost[i] ? earlier(l.post) : null;
     const needPre = idx !== undefined && !pre;
-    const needPost = idx !== undefined && !samePrePost[i] && !post;
+    const ownPost = idx !== undefined && !samePrePost[i] && !post;
+    // An elementwise activation's output samples are its images of the pre samples (same indices): not gathered.
+    derivedPost.push(ownPost && l.postOfPre !== undefined);
+    const needPost = ownPost && l.postOfPre === undefined;
     gathers.push(needPre && needPost ? 'both' : needPre ? 'pre' : needPost ? 'post' : 'none');
     if (idx && needPre) gathered.set(l.pre.dataId, { layer: i, post: false, idx });
-    if (idx && needPost) gathered.set(l.post.dataId, { layer: i, post: true, idx });
+    if (idx && ownPost) gathered.set(l.post.dataId, { layer: i, post: true, idx });
     const preRef = pre ?? { layer: i, post: false };
     return { pre: preRef, post: samePrePost[i] ? preRef : (post ?? { layer: i, post: true }) };
   });
   let stockParams: number[] = [];
+  let total = 0;
+  let fold = 1;
   const packed = tf.tidy(() => {
     const units = textureUnits();
     const { passes, windows } = stageOne(
@@ -264,24 +276,27 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     const loss = lossBlock(req.loss);
     const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
       { tensor: loss, piece: { kind: 'block', width: 2 } },
-      ...scalarBlocks(passes, units).map((t) => ({ tensor: t, piece: { kind: 'block' as const, width: t.shape[1] as number } })),
+      ...scalarBlocks(passes, units).map((t) => ({ tensor: t, piece: { kind: 'rows' as const, count: (t.shape[0] as number) / 2, width: ROW_SCALARS } })),
       ...windows,
     ];
     if (stockParams.length) {
       const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
       items.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
     }
-    return concatPieces(items, units);
+    const out = concatPieces(items, units);
+    ({ total, fold } = out);
+    return out.tensor;
   });
   return {
     packed,
-    decode(values: Float32Array) {
-      const total = values.length / 2;
+    decode(folded: Float32Array) {
+      const values = unfold(folded, total, fold);
       const row1 = (i: number) => values[total + i];
       let sampleAt = 2 + ROW_SCALARS * n;
       // What each pass gathered, [pre, post]: tensor k (0, and 1 for 'both') of its region, as laid out by
       // column_stats_gpu.ts (2x2 blocks; pre and post rows; or one tensor in halves over the two rows).
-      const own = sampleSizes.map((s, i): [Float32Array, Float32Array] => {
+      const own: [Float32Array, Float32Array][] = [];
+      const gatheredBy = (s: number, i: number): [Float32Array, Float32Array] => {
         const at = sampleAt;
         sampleAt += sampleWidth(gathers[i], s, quads[i]);
         const tensor = (k: number): Float32Array => {
@@ -316,6 +331,15 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
           case 'none':
             return [new Float32Array(0), new Float32Array(0)];
         }
+      };
+      sampleSizes.forEach((s, i) => {
+        const pair = gatheredBy(s, i);
+        if (derivedPost[i]) {
+          const from = sampleFrom[i].pre;
+          const phi = req.layers[i].postOfPre as (pre: number) => number;
+          pair[1] = (from.layer === i ? pair[0] : own[from.layer][from.post ? 1 : 0]).map(phi);
+        }
+        own.push(pair);
       });
       const sampleOf = (from: { layer: number; post: boolean }) => own[from.layer][from.post ? 1 : 0];
       const layers: LayerReduction[] = sampleSizes.map((_, i) => {

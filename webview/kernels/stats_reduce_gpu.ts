@@ -1,7 +1,7 @@
 /**
  * Stage 2 of the statistics reduction: the final numbers of a GROUP of layers from their stage-1 outputs
  * (ColumnStatsProgram), one input per layer, so one dispatch serves a group of layers (each dispatch costs
- * ~0.1 ms on SwiftShader whatever it does). Output: packed [2, 6 * layers]; layer i's six columns from 6 i:
+ * ~0.1 ms on SwiftShader whatever it does). Output: packed [2 * layers, 6]; layer i's rows 2 i, 2 i + 1:
  *   row 0: preMean, preVariance, preMin, preMax, saturation, dead
  *   row 1: mean,    variance,    postMin, postMax, gradSq,   weightSq
  * Pooled moments: mean = s + T1 / n, variance = T2 / n - (T1 / n)^2 over all n = rows * units elements (the shift s,
@@ -98,7 +98,12 @@ function layerCode(l: ColumnStatsLayout, i: number, place: StageOnePlace): strin
   }`;
 }
 
-/** A group of layers' scalars from their stage-1 outputs, packed [2, 6 * layers]. */
+/**
+ * A group of layers' scalars from their stage-1 outputs, packed [2 * layers, 6]: layer i's block in rows 2 i and
+ * 2 i + 1 (ConcatPiece 'rows' reads it as the [2, 6 * layers] block). One texel row per layer, not all layers in
+ * one [2, 6 * layers] row: SwiftShader shades 2x2 quads and hands each thread whole quad rows, so an output one
+ * texel high runs on one thread with half of every quad idle (a 9-layer SELU group: ~0.6 ms, most of the pass).
+ */
 export class StatsReduceProgram implements GPGPUProgram {
   variableNames: string[];
   packedInputs = true;
@@ -108,11 +113,11 @@ export class StatsReduceProgram implements GPGPUProgram {
 
   constructor(layouts: ColumnStatsLayout[], places: StageOnePlace[]) {
     this.variableNames = layouts.map((_, i) => `COLS${i}`);
-    this.outputShape = [2, ROW_SCALARS * layouts.length];
+    this.outputShape = [2 * layouts.length, ROW_SCALARS];
     const dispatch = layouts
       .map((_, i) => {
-        const call = `v = nlBlock${i}(c - ${ROW_SCALARS * i});`;
-        return i === layouts.length - 1 ? call : `if (c < ${ROW_SCALARS * (i + 1)}) ${call} else`;
+        const call = `v = nlBlock${i}(o.y);`;
+        return i === layouts.length - 1 ? call : `if (layer == ${i}) ${call} else`;
       })
       .join('\n        ');
     this.userCode = `
@@ -122,7 +127,8 @@ export class StatsReduceProgram implements GPGPUProgram {
       vec2 nlPick(vec4 t, int r) { return (r & 1) == 0 ? t.xy : t.zw; }
       ${layouts.map((l, i) => layerCode(l, i, places[i])).join('\n')}
       void main() {
-        int c = getOutputCoords().y;
+        ivec2 o = getOutputCoords();
+        int layer = o.x / 2;
         vec4 v;
         ${dispatch}
         setOutput(v);
