@@ -2,15 +2,16 @@
  * ProbeOps.statistics on WebGL, in three kinds of pass:
  * - per group of consecutive layers (stageOne), ColumnStatsProgram: per-unit partials of every statistic and the
  *   percentile samples;
- * - per group of up to 16 layers, StatsReduceProgram: the layers' scalars as a packed [2 * layers, 6] block;
+ * - per group of up to 16 layers, StatsReduceProgram: the totals of the layers' statistics, four quarters each
+ *   (decode finishes them, reduceTotals);
  * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE packed tensor, the
  *   [2, total] block below folded about square (one texel high, a pass runs on one SwiftShader thread), so the
  *   engine reads the GPU back once per sample point.
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
- *   [loss, loss | 6 scalars per layer ... | samples of layer 0 | samples of layer 1 | ... | stock params]
- * where a layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift
- * texel), and "stock params" (only when some weight could not join the column pass) holds those layers'
- * (gradSq | weightSq). An activation's output samples (postOfPre) are not gathered: decode computes them from its
+ *   [loss, loss | totals of group 0 | ... | samples of layer 0 | samples of layer 1 | ... | stock params]
+ * where a group's totals are its StatsReduceProgram output read as [2, rows / 2 * width] (a 'rows' piece), a
+ * layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift texel),
+ * and "stock params" (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq). An activation's output samples (postOfPre) are not gathered: decode computes them from its
  * pre-activation samples, at the same indices (one gather instead of two per SELU layer, two instead of three per
  * Linear -> BatchNorm -> ReLU block; the readback shrinks by as much).
  *
@@ -29,7 +30,7 @@ import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayou
 import { ConcatColumnsProgram, pieceWidth, unfold, type ConcatPiece } from './concat_columns_gpu';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
 import { ScalarBlockProgram } from './scalar_block_gpu';
-import { ROW_SCALARS, StatsReduceProgram } from './stats_reduce_gpu';
+import { reduceTotals, StatsReduceProgram, type LayerTotals } from './stats_reduce_gpu';
 
 /** Rows a stage-1 texel walks at most: long enough to amortize a texel, short enough for parallelism on big maps. */
 const CHUNK_ROWS = 256;
@@ -172,8 +173,8 @@ function textureUnits(): number {
 const GROUP_LAYERS = 16;
 
 /** The scalar blocks: one StatsReduceProgram per run of up to GROUP_LAYERS layers (and texture units). */
-function scalarBlocks(passes: LayerPass[], units: number): tf.Tensor[] {
-  const blocks: tf.Tensor[] = [];
+function scalarBlocks(passes: LayerPass[], units: number): { tensor: tf.Tensor; layouts: ColumnStatsLayout[] }[] {
+  const blocks: { tensor: tf.Tensor; layouts: ColumnStatsLayout[] }[] = [];
   const size = Math.min(units, GROUP_LAYERS);
   for (let i = 0; i < passes.length; i += size) {
     const group = passes.slice(i, i + size);
@@ -182,7 +183,7 @@ function scalarBlocks(passes: LayerPass[], units: number): tf.Tensor[] {
       group.map((p) => p.layout),
       group.map((p) => p.place),
     );
-    blocks.push(runProgram(program, group.map((p) => p.cols)));
+    blocks.push({ tensor: runProgram(program, group.map((p) => p.cols)), layouts: group.map((p) => p.layout) });
   }
   return blocks;
 }
@@ -224,7 +225,6 @@ function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn:
 
 /** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
 export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
-  const n = req.layers.length;
   const sampleSizes = req.layers.map((l) => (l.sample ? l.sample.size : 0));
   const hasWeight = req.layers.map((l) => l.weight !== null);
   const quads = req.layers.map((l) => l.sampleQuads === true);
@@ -266,6 +266,8 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   let stockParams: number[] = [];
   let total = 0;
   let fold = 1;
+  // Per scalar block: its members' layouts and its width in the flat layout (after the loss).
+  const reduced: { layouts: ColumnStatsLayout[]; rowWidth: number; width: number }[] = [];
   const packed = tf.tidy(() => {
     const units = textureUnits();
     const { passes, windows } = stageOne(
@@ -276,9 +278,15 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     const loss = lossBlock(req.loss);
     const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
       { tensor: loss, piece: { kind: 'block', width: 2 } },
-      ...scalarBlocks(passes, units).map((t) => ({ tensor: t, piece: { kind: 'rows' as const, count: (t.shape[0] as number) / 2, width: ROW_SCALARS } })),
-      ...windows,
     ];
+    for (const b of scalarBlocks(passes, units)) {
+      const [rows, width] = b.tensor.shape as [number, number];
+      items.push({ tensor: b.tensor, piece: { kind: 'rows', count: rows / 2, width } });
+      reduced.push({ layouts: b.layouts, rowWidth: width, width: (rows / 2) * width });
+    }
+    items.push(
+      ...windows,
+    );
     if (stockParams.length) {
       const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
       items.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
@@ -291,8 +299,16 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     packed,
     decode(folded: Float32Array) {
       const values = unfold(folded, total, fold);
-      const row1 = (i: number) => values[total + i];
-      let sampleAt = 2 + ROW_SCALARS * n;
+      // Stage 2's totals, finished here: block b's texel (r, c) is columns at + r * rowWidth + 2c, + 1 of both rows.
+      let sampleAt = 2;
+      const totals: LayerTotals[] = reduced.flatMap((b) => {
+        const at = sampleAt;
+        sampleAt += b.width;
+        return reduceTotals(b.layouts, (r, c) => {
+          const k = at + r * b.rowWidth + 2 * c;
+          return [values[k], values[k + 1], values[total + k], values[total + k + 1]];
+        });
+      });
       // What each pass gathered, [pre, post]: tensor k (0, and 1 for 'both') of its region, as laid out by
       // column_stats_gpu.ts (2x2 blocks; pre and post rows; or one tensor in halves over the two rows).
       const own: [Float32Array, Float32Array][] = [];
@@ -343,24 +359,13 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       });
       const sampleOf = (from: { layer: number; post: boolean }) => own[from.layer][from.post ? 1 : 0];
       const layers: LayerReduction[] = sampleSizes.map((_, i) => {
-        const a = 2 + ROW_SCALARS * i;
-        const pre = sampleOf(sampleFrom[i].pre);
-        const post = sampleOf(sampleFrom[i].post);
+        const t = totals[i];
         return {
-          preMean: values[a],
-          preVariance: values[a + 1],
-          mean: row1(a),
-          variance: row1(a + 1),
-          saturation: values[a + 4],
-          dead: values[a + 5],
-          preMin: values[a + 2],
-          preMax: values[a + 3],
-          postMin: row1(a + 2),
-          postMax: row1(a + 3),
-          gradSquared: hasWeight[i] ? row1(a + 4) : null,
-          weightSquared: hasWeight[i] ? row1(a + 5) : null,
-          preSample: pre,
-          postSample: post,
+          ...t,
+          gradSquared: hasWeight[i] ? t.gradSquared : null,
+          weightSquared: hasWeight[i] ? t.weightSquared : null,
+          preSample: sampleOf(sampleFrom[i].pre),
+          postSample: sampleOf(sampleFrom[i].post),
         };
       });
       // In layer order, so a layer copying from an earlier one gets that layer's finished numbers.
