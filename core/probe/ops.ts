@@ -77,6 +77,12 @@ export interface LayerReduction {
   /** Values of pre / post at the sample indices, in index order. */
   preSample: Float32Array;
   postSample: Float32Array;
+  /**
+   * When set, postSample is left empty: the output's sample is this non-decreasing function of preSample, element
+   * by element (StatisticsLayerInput.postOfPre), so its order statistics are the images of preSample's and its
+   * percentiles need no gather and no sort of their own (percentilesOfSorted).
+   */
+  postOfPreSample?: (pre: number) => number;
   /** Sums of squares of the gradient and of the weight; null when the layer has no weight. */
   gradSquared: number | null;
   weightSquared: number | null;

@@ -12,7 +12,7 @@ import type { NetworkPlan } from './plan';
 import { applyPendingUpdates, disposeTaps, ProbeNetwork, SEED_KEYS, type ForwardContext, type LayerTap } from './network';
 import type { PendingUpdate } from './norms';
 import { deriveSeed, Rng, sampleIndices, sampleQuadIndices } from './rng';
-import { findDivergence, layerSampleOf, percentilesOf } from './stats';
+import { findDivergence, layerSampleOf, sortedFloat32 } from './stats';
 import { createTask, type ProbeTask } from './task';
 import { activationModel } from '../theory/activations';
 
@@ -160,14 +160,14 @@ export class ProbeSession {
       packed.dispose();
     }
     const decoded = decode(values);
-    // One sort per distinct sample array (and min / max: the same tensor's), however many layers share it.
-    const sorted = new Map<Float32Array, number[]>();
-    const percentiles = (sample: Float32Array, min: number, max: number) => {
-      let p = sorted.get(sample);
-      if (!p) sorted.set(sample, (p = percentilesOf(sample, min, max)));
-      return [...p];
+    // One sort per distinct sample array, however many layers read it (an activation's output sample included).
+    const memo = new Map<Float32Array, Float32Array>();
+    const sorted = (sample: Float32Array) => {
+      let s = memo.get(sample);
+      if (!s) memo.set(sample, (s = sortedFloat32(sample)));
+      return s;
     };
-    const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate, percentiles));
+    const samples = decoded.layers.map((r, i) => layerSampleOf(this.plan.layers[i].layer.index, r, this.config.learningRate, sorted));
     return { step, loss: decoded.loss, elapsedMs: elapsedMs(), layers: samples, diverged: findDivergence(step, decoded.loss, samples) };
   }
 

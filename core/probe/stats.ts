@@ -58,26 +58,36 @@ export function sortedFloat32(sample: Float32Array): Float32Array {
   return out;
 }
 
-/** Percentiles (in %) of a sample by linear interpolation between order statistics; 0 / 100 use min / max. */
-export function percentilesOf(sample: Float32Array, min: number, max: number, at: readonly number[] = TENSORBOARD_PERCENTILES): number[] {
-  if (!sample.length) return [];
-  const sorted = sortedFloat32(sample);
+/**
+ * Percentiles (in %) of a sample from its values in ascending order, by linear interpolation between order
+ * statistics; 0 / 100 use min / max. With `phi` (non-decreasing, float32-valued), the percentiles of phi(sample)
+ * element by element: its order statistics are phi of the sample's, so they need no sort of their own.
+ */
+export function percentilesOfSorted(sorted: Float32Array, min: number, max: number, at: readonly number[] = TENSORBOARD_PERCENTILES, phi?: (v: number) => number): number[] {
   const n = sorted.length;
+  if (!n) return [];
+  const value = phi ? (i: number) => phi(sorted[i]) : (i: number) => sorted[i];
   return at.map((p) => {
     if (p <= 0) return min;
     if (p >= 100) return max;
     const pos = (p / 100) * (n - 1);
     const lo = Math.floor(pos);
     const hi = Math.min(n - 1, lo + 1);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+    const a = value(lo);
+    return a + (value(hi) - a) * (pos - lo);
   });
 }
 
+/** Percentiles (in %) of a sample by linear interpolation between order statistics; 0 / 100 use min / max. */
+export function percentilesOf(sample: Float32Array, min: number, max: number, at: readonly number[] = TENSORBOARD_PERCENTILES): number[] {
+  return percentilesOfSorted(sortedFloat32(sample), min, max, at);
+}
+
 /**
- * One layer's sample-point record from its decoded reduction. `percentiles` may memoize percentilesOf: a decoder
- * hands the same sample array to every layer that reads the same tensor (a dense output and the norm after it).
+ * One layer's sample-point record from its decoded reduction. `sorted` may memoize sortedFloat32: a decoder hands
+ * the same sample array to every layer that reads the same tensor (a dense output and the norm after it).
  */
-export function layerSampleOf(index: number, r: LayerReduction, learningRate: number, percentiles = percentilesOf): LayerSample {
+export function layerSampleOf(index: number, r: LayerReduction, learningRate: number, sorted = sortedFloat32): LayerSample {
   const gradNorm = r.gradSquared === null ? null : Math.sqrt(r.gradSquared);
   const weightNorm = r.weightSquared === null ? null : Math.sqrt(r.weightSquared);
   return {
@@ -86,8 +96,10 @@ export function layerSampleOf(index: number, r: LayerReduction, learningRate: nu
     variance: r.variance,
     preMean: r.preMean,
     preVariance: r.preVariance,
-    percentilesPre: percentiles(r.preSample, r.preMin, r.preMax),
-    percentilesPost: percentiles(r.postSample, r.postMin, r.postMax),
+    percentilesPre: percentilesOfSorted(sorted(r.preSample), r.preMin, r.preMax),
+    percentilesPost: r.postOfPreSample
+      ? percentilesOfSorted(sorted(r.preSample), r.postMin, r.postMax, TENSORBOARD_PERCENTILES, r.postOfPreSample)
+      : percentilesOfSorted(sorted(r.postSample), r.postMin, r.postMax),
     saturation: r.saturation,
     dead: r.dead,
     gradNorm,

@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { resolveActivation } from '../../core/probe/activationSpec';
 import { applyActivation } from '../../core/probe/activations';
+import { TENSORBOARD_PERCENTILES } from '../../core/probe/config';
 import { dropoutKeepMask, plainOps, type ProbeOps } from '../../core/probe/ops';
-import { percentilesOf, sortedFloat32 } from '../../core/probe/stats';
+import { percentilesOf, percentilesOfSorted, sortedFloat32 } from '../../core/probe/stats';
 import { hashUniform, Rng, sampleIndices } from '../../core/probe/rng';
 import { runProbe } from '../../core/probe/runner';
 import { mlpModel } from '../../core/probe/syntheticModels';
@@ -164,6 +165,25 @@ test('percentiles: linear interpolation between order statistics, exact extremes
   assert.deepEqual(percentilesOf(s, 0.5, 9, [0, 25, 50, 100]), [0.5, 2, 3, 9]);
   assert.deepEqual(percentilesOf(new Float32Array(0), 0, 1), []);
   assert.ok(Math.abs(percentilesOf(Float32Array.from([0, 10]), 0, 10, [15.87])[0] - 1.587) < 1e-12);
+});
+
+test('percentiles of a monotone image phi(sample) from the sample\'s order statistics equal those of the mapped sample', () => {
+  const rng = new Rng(11);
+  const selu = activationModel('selu', 'pytorch').phi;
+  const phis: [string, (v: number) => number][] = [
+    ['selu', (v) => (Number.isNaN(v) ? NaN : Math.fround(selu(v)))],
+    ['relu (ties at 0)', (v) => (Number.isNaN(v) ? NaN : Math.max(0, v))],
+    ['tanh', (v) => (Number.isNaN(v) ? NaN : Math.fround(Math.tanh(v)))],
+  ];
+  for (const n of [1, 2, 7, 1024]) {
+    const sample = rng.fillNormal(n, 0.2, 3);
+    if (n > 2) sample[1] = NaN;
+    for (const [name, phi] of phis) {
+      const direct = percentilesOf(sample.map(phi), -1, 1);
+      const viaPre = percentilesOfSorted(sortedFloat32(sample), -1, 1, TENSORBOARD_PERCENTILES, phi);
+      assert.deepEqual(viaPre, direct, `${name}, n ${n}`);
+    }
+  }
 });
 
 test('sortedFloat32 orders exactly as TypedArray sort: signed zeros, infinities, NaNs of any payload, duplicates', () => {

@@ -128,7 +128,9 @@ function compareReductions(t: TestContext, specs: LayerSpec[], a: ReducedStatist
     moments.push(assertClose(`${label} moments`, [al.preMean, al.preVariance, al.mean, al.variance], [el.preMean, el.preVariance, el.mean, el.variance], 1e-4));
     // Same inputs on both backends: counts, extremes and samples must agree exactly.
     exact.push(assertClose(`${label} saturation/dead/min/max`, [al.saturation, al.dead, al.preMin, al.preMax, al.postMin, al.postMax], [el.saturation, el.dead, el.preMin, el.preMax, el.postMin, el.postMax], 1e-7));
-    exact.push(assertClose(`${label} pre sample`, al.preSample, el.preSample, 0), assertClose(`${label} post sample`, al.postSample, el.postSample, 0));
+    // An activation's output sample may come as its pre sample's image (postOfPreSample): compare it materialized.
+    const alPost = al.postOfPreSample ? al.preSample.map(al.postOfPreSample) : al.postSample;
+    exact.push(assertClose(`${label} pre sample`, al.preSample, el.preSample, 0), assertClose(`${label} post sample`, alPost, el.postSample, 0));
     assert((al.gradSquared === null) === (el.gradSquared === null), `${label}: weight presence differs`);
     if (el.gradSquared !== null) params.push(assertClose(`${label} grad/weight squares`, [al.gradSquared as number, al.weightSquared as number], [el.gradSquared, el.weightSquared as number], 1e-4));
   });
@@ -145,6 +147,8 @@ test('statistics reduction: decoded numbers equal plainOps on CPU, one packed te
   assert(a.layers[0].saturation > 0, 'tanh saturation not counted');
   assert(Number.isNaN(a.layers[6].mean) && Number.isNaN(a.layers[6].preMin), 'NaN layer must report NaN moments and extremes');
   assert(a.layers[8].preMean === a.layers[0].mean && a.layers[9].mean === a.layers[1].preMean, 'a shared pre-activation reports the earlier layer\'s numbers');
+  assert(a.layers[0].postOfPreSample && !a.layers[0].postSample.length, 'a tanh output sample is not gathered (its image of the pre sample)');
+  assert(a.layers[14].postSample.length === 32 && !a.layers[14].postOfPreSample, 'an output sample a later layer reads is materialized');
 });
 
 test('statistics reduction over 260 layers (grouped passes, two concatenation levels) equals plainOps', async (t) => {

@@ -263,6 +263,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     const preRef = pre ?? { layer: i, post: false };
     return { pre: preRef, post: samePrePost[i] ? preRef : (post ?? { layer: i, post: true }) };
   });
+  const outputReadLater = req.layers.map((_, i) => sampleFrom.some((f, j) => j !== i && ((f.pre.layer === i && f.pre.post) || (f.post.layer === i && f.post.post))));
   let stockParams: number[] = [];
   let total = 0;
   let fold = 1;
@@ -350,11 +351,13 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       };
       sampleSizes.forEach((s, i) => {
         const pair = gatheredBy(s, i);
-        if (derivedPost[i]) {
+        // Only a later layer reading it needs the output sample itself; the layer's own percentiles come from
+        // its pre sample's order statistics (postOfPreSample).
+        if (derivedPost[i] && outputReadLater[i]) {
           const from = sampleFrom[i].pre;
           const phi = req.layers[i].postOfPre as (pre: number) => number;
           pair[1] = (from.layer === i ? pair[0] : own[from.layer][from.post ? 1 : 0]).map(phi);
-        }
+        } else if (derivedPost[i]) pair[1] = new Float32Array(0);
         own.push(pair);
       });
       const sampleOf = (from: { layer: number; post: boolean }) => own[from.layer][from.post ? 1 : 0];
@@ -366,6 +369,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
           weightSquared: hasWeight[i] ? t.weightSquared : null,
           preSample: sampleOf(sampleFrom[i].pre),
           postSample: sampleOf(sampleFrom[i].post),
+          ...(derivedPost[i] && !outputReadLater[i] ? { postOfPreSample: req.layers[i].postOfPre } : {}),
         };
       });
       // In layer order, so a layer copying from an earlier one gets that layer's finished numbers.
