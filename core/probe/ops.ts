@@ -96,6 +96,8 @@ export interface ReducedStatistics {
 export interface StatisticsReduction {
   /** Everything in one tensor (any shape: its row-major values): read it back once. The caller disposes it. */
   packed: tf.Tensor;
+  /** The values `decode` takes, as `packed.data()` gives them; a backend may read them back its own way. */
+  read?(): Promise<Float32Array>;
   decode(values: Float32Array): ReducedStatistics;
 }
 

@@ -152,10 +152,10 @@ export class ProbeSession {
       disposeTaps(taps);
       tf.dispose([x, target]);
     }
-    const { packed, decode } = reduction!;
+    const { packed, read, decode } = reduction!;
     let values: Float32Array;
     try {
-      values = (await packed.data()) as Float32Array;
+      values = read ? await read() : ((await packed.data()) as Float32Array);
     } finally {
       packed.dispose();
     }

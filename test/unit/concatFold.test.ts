@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConcatColumnsProgram, foldedShape, unfold } from '../../webview/kernels/concat_columns_gpu';
+import { texelsToRowMajor } from '../../webview/kernels/readback';
 
 test('folded concatenation: shape [2 fold, even width], and unfold restores the flat [2, total] layout', () => {
   assert.deepEqual(foldedShape(10, 1), [2, 10]);
@@ -26,4 +27,11 @@ test('ConcatColumnsProgram: the folded output shape (the WebGL statistics tests 
   const p = new ConcatColumnsProgram([{ kind: 'block', width: 2 }, { kind: 'rows', count: 3, width: 6 }], 3);
   assert.deepEqual(p.outputShape, [6, 8]);
   assert.deepEqual(new ConcatColumnsProgram([{ kind: 'block', width: 2 }, { kind: 'rows', count: 3, width: 6 }]).outputShape, [2, 20]);
+});
+
+test('texelsToRowMajor: packed RGBA texels (2x2 blocks) to row-major values', () => {
+  // [4, 4] = 0..15 row-major; texel (i, j) holds rows 2i, 2i + 1 x columns 2j, 2j + 1.
+  const texels = Float32Array.from([0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15]);
+  assert.deepEqual(Array.from(texelsToRowMajor(texels, 4, 4)), Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual(Array.from(texelsToRowMajor(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 2, 4)), [1, 2, 5, 6, 3, 4, 7, 8]);
 });

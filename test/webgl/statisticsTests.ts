@@ -102,7 +102,14 @@ async function reduce(ops: ProbeOps, specs: LayerSpec[]): Promise<ReducedStatist
   const loss = tf.scalar(1.75);
   owned.push(loss);
   const red = ops.statistics({ loss, layers });
-  const decoded = red.decode((await red.packed.data()) as Float32Array);
+  const data = (await red.packed.data()) as Float32Array;
+  if (tf.getBackend() === 'webgl') {
+    // Our readback of the packed texels (no tfjs unpacking pass) gives exactly what data() gives.
+    assert(red.read !== undefined, 'webgl: the statistics tensor is read back without the unpacking pass');
+    const read = await red.read();
+    assert(read.length === data.length && read.every((v, i) => Object.is(v, data[i])), 'read() differs from data()');
+  }
+  const decoded = red.decode(data);
   red.packed.dispose();
   tf.dispose(owned);
   return decoded;

@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
 import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather, type StageOnePlace } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, unfold, type ConcatPiece } from './concat_columns_gpu';
+import { canReadPacked, readPacked } from './readback';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
 import { ScalarBlockProgram } from './scalar_block_gpu';
 import { reduceTotals, StatsReduceProgram, type LayerTotals } from './stats_reduce_gpu';
@@ -298,6 +299,8 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
   });
   return {
     packed,
+    // The packed concatenation read as it lies, without tfjs' unpacking pass (readback.ts).
+    ...(canReadPacked(packed) ? { read: () => readPacked(packed as tf.Tensor2D) } : {}),
     decode(folded: Float32Array) {
       const values = unfold(folded, total, fold);
       // Stage 2's totals, finished here: block b's texel (r, c) is columns at + r * rowWidth + 2c, + 1 of both rows.
