@@ -10,7 +10,8 @@
  * - dropout masks come from `hashUniform(seed, i)` for element i of the row-major tensor (keep when u >= rate),
  *   so masks are identical on every backend and reproducible from the seed;
  * - `statistics` returns ONE packed tensor per sample point and a decoder for its values: the engine awaits
- *   `packed.data()` once (performance-notes.md: each readback costs ~4 ms on WebGL). The layout is private to the
+ *   one read of it (`read()` where the backend has its own, else `packed.data()`; performance-notes.md: each
+ *   readback costs ~4 ms on WebGL). The layout is private to the
  *   implementation; only the decoded numbers are compared.
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -199,11 +199,10 @@ function stockParamsBlock(layers: StatisticsLayerInput[]): tf.Tensor {
 /**
  * Concatenate pieces into one packed [2, total] block, whose row-major values are the flat layout, in its folded
  * form (foldedShape, about square: see ConcatColumnsProgram; `unfold` restores the flat layout): levels of
- * ConcatColumnsProgram of up to `fanIn` pieces each, the last one folded. The readback's own decode pass (tfjs
- * unpacks any texture it downloads) flattens it. Why not flatten the pieces in our last pass: SwiftShader runs
- * every piece's fetch for every output element (masked straight-line code), and a flat output has four elements
- * per packed texel, so a 27-piece flatten cost four times a 27-piece packed level, and tfjs' decode pass ran after
- * it anyway.
+ * ConcatColumnsProgram of up to `fanIn` pieces each, the last one folded. The readback puts the packed texels in
+ * row-major order (readback.ts). Why not flatten the pieces in our last pass: SwiftShader runs every piece's fetch
+ * for every output element (masked straight-line code), and a flat output has four elements per packed texel, so a
+ * 27-piece flatten cost four times a 27-piece packed level.
  */
 function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn: number): { tensor: tf.Tensor; total: number; fold: number } {
   let level = items;
