@@ -263,7 +263,11 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     const preRef = pre ?? { layer: i, post: false };
     return { pre: preRef, post: samePrePost[i] ? preRef : (post ?? { layer: i, post: true }) };
   });
-  const outputReadLater = req.layers.map((_, i) => sampleFrom.some((f, j) => j !== i && ((f.pre.layer === i && f.pre.post) || (f.post.layer === i && f.post.post))));
+  // Layers whose output sample another layer reads (as its pre, or as its own single tensor).
+  const readByOthers = new Set<number>();
+  sampleFrom.forEach((f, j) => {
+    for (const r of [f.pre, f.post]) if (r.post && r.layer !== j) readByOthers.add(r.layer);
+  });
   let stockParams: number[] = [];
   let total = 0;
   let fold = 1;
@@ -285,9 +289,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
       items.push({ tensor: b.tensor, piece: { kind: 'rows', count: rows / 2, width } });
       reduced.push({ layouts: b.layouts, rowWidth: width, width: (rows / 2) * width });
     }
-    items.push(
-      ...windows,
-    );
+    items.push(...windows);
     if (stockParams.length) {
       const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
       items.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
@@ -355,7 +357,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
         const pair = gatheredBy(s, i);
         // Only a later layer reading it needs the output sample itself; the layer's own percentiles come from
         // its pre sample's order statistics (postOfPreSample).
-        if (derivedPost[i] && outputReadLater[i]) {
+        if (derivedPost[i] && readByOthers.has(i)) {
           const from = sampleFrom[i].pre;
           const phi = req.layers[i].postOfPre as (pre: number) => number;
           pair[1] = (from.layer === i ? pair[0] : own[from.layer][from.post ? 1 : 0]).map(phi);
@@ -371,7 +373,7 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
           weightSquared: hasWeight[i] ? t.weightSquared : null,
           preSample: sampleOf(sampleFrom[i].pre),
           postSample: sampleOf(sampleFrom[i].post),
-          ...(derivedPost[i] && !outputReadLater[i] ? { postOfPreSample: req.layers[i].postOfPre } : {}),
+          ...(derivedPost[i] && !readByOthers.has(i) ? { postOfPreSample: req.layers[i].postOfPre } : {}),
         };
       });
       // In layer order, so a layer copying from an earlier one gets that layer's finished numbers.
