@@ -9,10 +9,9 @@
  *   with respect to its tensor inputs, and returns fresh tensors that a surrounding tf.tidy may dispose;
  * - dropout masks come from `hashUniform(seed, i)` for element i of the row-major tensor (keep when u >= rate),
  *   so masks are identical on every backend and reproducible from the seed;
- * - `statistics` returns ONE packed tensor per sample point and a decoder for its values: the engine awaits
- *   one read of it (`read()` where the backend has its own, else `packed.data()`; performance-notes.md: each
- *   readback costs ~4 ms on WebGL). The layout is private to the
- *   implementation; only the decoded numbers are compared.
+ * - `statistics` queues every statistic of a sample point on the backend and returns ONE readback of them all
+ *   (`read()`; performance-notes.md: each readback costs ~4 ms on WebGL) and a decoder for the values it gives.
+ *   The layout is private to the implementation; only the decoded numbers are compared.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers no gradients by itself; the probe differentiates through every op it uses.
@@ -95,11 +94,14 @@ export interface ReducedStatistics {
 }
 
 export interface StatisticsReduction {
-  /** Everything in one tensor (any shape: its row-major values): read it back once. The caller disposes it. */
-  packed: tf.Tensor;
-  /** The values `decode` takes, as `packed.data()` gives them; a backend may read them back its own way. */
-  read?(): Promise<Float32Array>;
+  /**
+   * Every statistic in one readback: the values `decode` takes. Call it once; it frees the tensors the reduction
+   * holds (once their reads are queued), also when it fails.
+   */
+  read(): Promise<Float32Array>;
   decode(values: Float32Array): ReducedStatistics;
+  /** Free the tensors without reading them (a step that failed after `statistics`); idempotent. */
+  dispose(): void;
 }
 
 /**

@@ -68,7 +68,14 @@ export function plainStatistics(req: StatisticsRequest): StatisticsReduction {
   const hasWeight = req.layers.map((l) => l.weight !== null);
   const packed = tf.tidy(() => tf.concat([tf.reshape(tf.cast(req.loss, 'float32'), [1]), ...req.layers.flatMap(layerParts)]) as tf.Tensor1D);
   return {
-    packed,
+    async read() {
+      try {
+        return (await packed.data()) as Float32Array;
+      } finally {
+        packed.dispose();
+      }
+    },
+    dispose: () => packed.dispose(),
     decode(values: Float32Array) {
       let o = 1;
       const layers: LayerReduction[] = sampleSizes.map((s, i) => {

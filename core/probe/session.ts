@@ -147,19 +147,13 @@ export class ProbeSession {
       }
     } catch (e) {
       for (const p of pending) p.value.dispose();
+      (reduction as StatisticsReduction | null)?.dispose();
       throw e;
     } finally {
       disposeTaps(taps);
       tf.dispose([x, target]);
     }
-    const { packed, read, decode } = reduction!;
-    let values: Float32Array;
-    try {
-      values = read ? await read() : ((await packed.data()) as Float32Array);
-    } finally {
-      packed.dispose();
-    }
-    const decoded = decode(values);
+    const decoded = reduction!.decode(await reduction!.read());
     // One sort per distinct sample array, however many layers read it (an activation's output sample included).
     const memo = new Map<Float32Array, Float32Array>();
     const sorted = (sample: Float32Array) => {

@@ -124,8 +124,10 @@ test('statistics reduction equals a float64 recomputation; NaN surfaces in the d
       { pre: post, post, saturation: [], trackDead: false, sample: null, weight: null, grad: null },
     ],
   });
-  const values = (await red.packed.data()) as Float32Array;
-  red.packed.dispose();
+  const before = tf.memory().numTensors;
+  const values = await red.read();
+  assert.equal(tf.memory().numTensors, before - 1, 'read() frees the packed statistics');
+  red.dispose(); // idempotent after read()
   const d = red.decode(values);
   assert.equal(d.loss, 1.25);
   const postVals = Array.from(post.dataSync());
@@ -154,8 +156,7 @@ test('statistics reduction equals a float64 recomputation; NaN surfaces in the d
   // A NaN anywhere shows in the moments.
   const bad = tf.tensor2d([[1, NaN], [0, 2]]);
   const red2 = plainOps.statistics({ loss: tf.scalar(0), layers: [{ pre: bad, post: bad, saturation: [], trackDead: false, sample: null, weight: null, grad: null }] });
-  const d2 = red2.decode((await red2.packed.data()) as Float32Array);
-  red2.packed.dispose();
+  const d2 = red2.decode(await red2.read());
   assert.ok(Number.isNaN(d2.layers[0].mean));
   tf.dispose([pre, post, w, g, sample, bad]);
 });

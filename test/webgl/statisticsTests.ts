@@ -14,6 +14,8 @@ import type { ProbeConfig, ProbeResult } from '../../core/probe/config';
 import type { Model } from '../../core/ir';
 import { activationModel } from '../../core/theory/activations';
 import { webglOps } from '../../webview/kernels/webglOps';
+import { readPacked, readTexelRows, texelLayout } from '../../webview/kernels/readback';
+import { webglStatistics } from '../../webview/kernels/statisticsOp';
 import { assert, assertClose, formatReport, mergeReports, test, type CloseReport, type TestContext } from './suite';
 
 interface LayerSpec {
@@ -102,15 +104,14 @@ async function reduce(ops: ProbeOps, specs: LayerSpec[]): Promise<ReducedStatist
   const loss = tf.scalar(1.75);
   owned.push(loss);
   const red = ops.statistics({ loss, layers });
-  const data = (await red.packed.data()) as Float32Array;
+  const read = await red.read();
   if (tf.getBackend() === 'webgl') {
-    // Our readback of the packed texels (no tfjs unpacking pass) gives exactly what data() gives.
-    assert(red.read !== undefined, 'webgl: the statistics tensor is read back without the unpacking pass');
-    const read = await red.read();
-    assert(read.length === data.length && read.every((v, i) => Object.is(v, data[i])), 'read() differs from data()');
+    // The pieces read as they lie give exactly the values of the concatenation pass, value for value.
+    assert((red as { direct?: boolean }).direct === true, 'webgl: the statistics pieces are read as they lie, not concatenated first');
+    const concatenated = await webglStatistics({ loss, layers }, { direct: false }).read();
+    assert(concatenated.length === read.length && concatenated.every((v, i) => Object.is(v, read[i])), 'the direct read differs from the concatenated one');
   }
-  const decoded = red.decode(data);
-  red.packed.dispose();
+  const decoded = red.decode(read);
   tf.dispose(owned);
   return decoded;
 }
@@ -146,7 +147,28 @@ function compareReductions(t: TestContext, specs: LayerSpec[], a: ReducedStatist
   t.note(formatReport(`${specs.length} layers: grad/weight sums of squares`, mergeReports(params), 1e-4));
 }
 
-test('statistics reduction: decoded numbers equal plainOps on CPU, one packed tensor, no leak', async (t) => {
+test('readback: packed texels read as they lie equal data(), whole textures and row ranges in one buffer', async () => {
+  await tf.setBackend('webgl');
+  const before = tf.memory().numTensors;
+  const rng = new Rng(4);
+  // tf.matMul writes packed outputs; [6, 10] and [4, 8]: texels of 2x2 blocks, 3 x 5 and 2 x 4 of them.
+  const [a, b] = [[6, 10], [4, 8]].map(([r, c]) => tf.tidy(() => tf.matMul(tf.tensor2d(rng.fillNormal(r * 3, 0, 1), [r, 3]), tf.tensor2d(rng.fillNormal(3 * c, 0, 1), [3, c]))));
+  const expected = [(await a.data()) as Float32Array, (await b.data()) as Float32Array];
+  const read = await readPacked(a as tf.Tensor2D);
+  assert(read.every((v, i) => Object.is(v, expected[0][i])), 'readPacked differs from data()');
+  const la = texelLayout(a);
+  const lb = texelLayout(b);
+  assert(la !== null && la.texRows === 3 && la.texCols === 5 && lb !== null, 'packed matMul outputs are readable as they lie');
+  // Texel rows 1..2 of a (its rows 2..5) and all of b, in one buffer: texel (i, j) = rows 2i, 2i + 1 x cols 2j, 2j + 1.
+  const [ra, rb] = await readTexelRows([{ texture: la!.texture, row0: 1, rows: 2, width: 5 }, { texture: lb!.texture, row0: 0, rows: 2, width: 4 }]);
+  const texelOf = (v: Float32Array, cols: number, i: number, j: number) => [v[2 * i * cols + 2 * j], v[2 * i * cols + 2 * j + 1], v[(2 * i + 1) * cols + 2 * j], v[(2 * i + 1) * cols + 2 * j + 1]];
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 5; j++) assert(texelOf(expected[0], 10, i + 1, j).every((v, k) => Object.is(v, (ra as Float32Array)[4 * (5 * i + j) + k])), `texel (${i + 1}, ${j}) of a`);
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 4; j++) assert(texelOf(expected[1], 8, i, j).every((v, k) => Object.is(v, (rb as Float32Array)[4 * (4 * i + j) + k])), `texel (${i}, ${j}) of b`);
+  tf.dispose([a, b]);
+  assert(tf.memory().numTensors === before, 'readback test leaked');
+});
+
+test('statistics reduction: decoded numbers equal plainOps on CPU, one readback, no leak', async (t) => {
   const e = await reduceOn('cpu', plainOps, LAYERS);
   const a = await reduceOn('webgl', webglOps, LAYERS);
   compareReductions(t, LAYERS, a, e);

@@ -1,19 +1,23 @@
 /**
- * ProbeOps.statistics on WebGL, in three kinds of pass:
+ * ProbeOps.statistics on WebGL, in two kinds of pass and ONE readback per sample point:
  * - per group of consecutive layers (stageOne), ColumnStatsProgram: per-unit partials of every statistic and the
  *   percentile samples;
  * - per group of up to 16 layers, StatsReduceProgram: the totals of the layers' statistics, four quarters each
  *   (decode finishes them, reduceTotals);
- * - ConcatColumnsProgram: the loss, the scalar blocks and the sample regions into ONE packed tensor, the
- *   [2, total] block below folded about square (one texel high, a pass runs on one SwiftShader thread), so the
- *   engine reads the GPU back once per sample point.
+ * - the readback (directRead): the loss's texel, the scalar blocks and the sample regions of the stage-1 outputs,
+ *   copied as they lie into one pixel buffer behind one fence (readTexelRows) and put in the flat layout below in
+ *   JavaScript. A concatenation pass did that on the GPU before: on SwiftShader a copy costs ~0.03 ms and a pass
+ *   ~0.1 ms plus its fetches (the 10 pieces of a SELU 8 x 128 step: concatenated and read 0.8-1.0 ms, copied
+ *   0.3 ms). ConcatColumnsProgram (the [2, total] block folded about square) remains for pieces whose texture
+ *   cannot be read as it lies; both ways give the same values (test/webgl).
  * Flat layout: row 0 of every piece, then row 1 of every piece, pieces in this order:
  *   [loss, loss | totals of group 0 | ... | samples of layer 0 | samples of layer 1 | ... | stock params]
  * where a group's totals are its StatsReduceProgram output read as [2, rows / 2 * width] (a 'rows' piece), a
  * layer's samples take 2 * (texels + 1) columns (what it gathers, see column_stats_gpu.ts, then the shift texel),
- * and "stock params" (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq). An activation's output samples (postOfPre) are not gathered: decode computes them from its
- * pre-activation samples, at the same indices (one gather instead of two per SELU layer, two instead of three per
- * Linear -> BatchNorm -> ReLU block; the readback shrinks by as much).
+ * and "stock params" (only when some weight could not join the column pass) holds those layers' (gradSq | weightSq).
+ * An activation's output samples (postOfPre) are not gathered: decode computes them from its pre-activation samples,
+ * at the same indices (one gather instead of two per SELU layer, two instead of three per Linear -> BatchNorm ->
+ * ReLU block; the readback shrinks by as much).
  *
  * Why these passes and not tfjs reductions: a full reduction costs ~2 ms on SwiftShader (performance-notes.md) and
  * a layer needs ~12 of them, while a dispatch of ours costs ~0.1 ms plus a few fetches per element. And why this
@@ -28,7 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerReduction, StatisticsLayerInput, StatisticsReduction, StatisticsRequest } from '../../core/probe/ops';
 import { ColumnStatsProgram, groupPlacement, sampleTexels, type ColumnStatsLayout, type ColumnStatsMember, type MemberInputs, type SampleGather, type StageOnePlace } from './column_stats_gpu';
 import { ConcatColumnsProgram, pieceWidth, unfold, type ConcatPiece } from './concat_columns_gpu';
-import { canReadPacked, readPacked } from './readback';
+import { canReadPacked, readPacked, readTexelRows, scalarTexture, texelLayout, type TexelRows } from './readback';
 import { activeWebGL2, cachedProgram, runProgram } from './runProgram';
 import { ScalarBlockProgram } from './scalar_block_gpu';
 import { reduceTotals, StatsReduceProgram, type LayerTotals } from './stats_reduce_gpu';
@@ -223,8 +227,66 @@ function concatPieces(items: { tensor: tf.Tensor; piece: ConcatPiece }[], fanIn:
   return { tensor: runProgram(cachedProgram(ConcatColumnsProgram, pieces, fold), level.map((g) => g.tensor)), total, fold };
 }
 
-/** `ProbeOps.statistics` for webglOps (see the file comment for the layout). */
-export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
+/** A piece of the flat layout and the tensor holding it. */
+interface StatisticsPiece {
+  tensor: tf.Tensor;
+  piece: ConcatPiece;
+}
+
+/**
+ * The flat layout read from the pieces as they lie, with no concatenation pass (readTexelRows: one pixel buffer,
+ * one fence): the loss's texel, then each piece's texel rows (a window's from its row base), put in place here.
+ * Texel q of a piece holds its flat columns 2q, 2q + 1 of both rows, as ConcatColumnsProgram copies it. Null when
+ * a texture does not allow it (then the pieces are concatenated first). The textures must stay alive until
+ * `read` is called (it queues the copies before it first awaits).
+ */
+function directRead(loss: tf.Tensor, pieces: StatisticsPiece[]): { read: () => Promise<Float32Array> } | null {
+  // The loss as it lies (one texel, channel 0), or its packed [2, 2] block when it has no texture of its own.
+  const scalar = loss.size === 1 ? scalarTexture(loss) : null;
+  const all = scalar ? pieces : [{ tensor: loss, piece: { kind: 'block', width: 2 } as ConcatPiece }, ...pieces];
+  const regions: TexelRows[] = scalar ? [{ texture: scalar, row0: 0, rows: 1, width: 1 }] : [];
+  for (const { tensor, piece } of all) {
+    const layout = texelLayout(tensor);
+    if (!layout || (piece.kind === 'window' && piece.texelsPerRow !== layout.texCols)) return null;
+    const texels = pieceWidth(piece) / 2;
+    regions.push({ texture: layout.texture, row0: piece.kind === 'window' ? piece.rowBase / 2 : 0, rows: Math.ceil(texels / layout.texCols), width: layout.texCols });
+  }
+  const widths = all.map((p) => pieceWidth(p.piece));
+  const total = (scalar ? 2 : 0) + widths.reduce((a, b) => a + b, 0);
+  return {
+    read: async () => {
+      const texels = await readTexelRows(regions);
+      const out = new Float32Array(2 * total);
+      let at = 0;
+      if (scalar) {
+        out[0] = out[1] = out[total] = out[total + 1] = (texels.shift() as Float32Array)[0];
+        at = 2;
+      }
+      texels.forEach((t, i) => {
+        for (let q = 0; q < widths[i] / 2; q++) {
+          out[at + 2 * q] = t[4 * q];
+          out[at + 2 * q + 1] = t[4 * q + 1];
+          out[total + at + 2 * q] = t[4 * q + 2];
+          out[total + at + 2 * q + 1] = t[4 * q + 3];
+        }
+        at += widths[i];
+      });
+      return out;
+    },
+  };
+}
+
+/** How webglStatistics reads back (tests compare the two ways). */
+export interface WebGLStatisticsOptions {
+  /** Read the pieces as they lie (directRead) when they allow it; false: always concatenate first. Default true. */
+  direct?: boolean;
+}
+
+/**
+ * `ProbeOps.statistics` for webglOps (see the file comment for the layout); `direct` says whether the pieces are
+ * read as they lie or concatenated first.
+ */
+export function webglStatistics(req: StatisticsRequest, options: WebGLStatisticsOptions = {}): StatisticsReduction & { direct: boolean } {
   const sampleSizes = req.layers.map((l) => (l.sample ? l.sample.size : 0));
   const hasWeight = req.layers.map((l) => l.weight !== null);
   const quads = req.layers.map((l) => l.sampleQuads === true);
@@ -269,41 +331,66 @@ export function webglStatistics(req: StatisticsRequest): StatisticsReduction {
     for (const r of [f.pre, f.post]) if (r.post && r.layer !== j) readByOthers.add(r.layer);
   });
   let stockParams: number[] = [];
-  let total = 0;
-  let fold = 1;
   // Per scalar block: its members' layouts and its width in the flat layout (after the loss).
   const reduced: { layouts: ColumnStatsLayout[]; rowWidth: number; width: number }[] = [];
-  const packed = tf.tidy(() => {
+  // How the pieces come back: read as they lie (directRead), or concatenated first and read as one tensor.
+  let read: (() => Promise<Float32Array>) | undefined;
+  let direct = false;
+  const items = tf.tidy(() => {
     const units = textureUnits();
     const { passes, windows } = stageOne(
       req.layers.map((l, i) => layerWork(l, samePrePost[i], sharedFrom[i] !== null, gathers[i])),
       units,
     );
     stockParams = passes.flatMap((p, i) => (p.paramsByStockOps ? [i] : []));
-    const loss = lossBlock(req.loss);
-    const items: { tensor: tf.Tensor; piece: ConcatPiece }[] = [
-      { tensor: loss, piece: { kind: 'block', width: 2 } },
-    ];
+    const pieces: StatisticsPiece[] = [];
     for (const b of scalarBlocks(passes, units)) {
       const [rows, width] = b.tensor.shape as [number, number];
-      items.push({ tensor: b.tensor, piece: { kind: 'rows', count: rows / 2, width } });
+      pieces.push({ tensor: b.tensor, piece: { kind: 'rows', count: rows / 2, width } });
       reduced.push({ layouts: b.layouts, rowWidth: width, width: (rows / 2) * width });
     }
-    items.push(...windows);
+    pieces.push(...windows);
     if (stockParams.length) {
       const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
-      items.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
+      pieces.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
     }
-    const out = concatPieces(items, units);
-    ({ total, fold } = out);
-    return out.tensor;
+    if (options.direct !== false) {
+      // The engine frees the loss before reading: a clone (the same texture) keeps it.
+      const loss = scalarTexture(req.loss) ? tf.clone(req.loss) : lossBlock(req.loss);
+      const asTheyLie = directRead(loss, pieces);
+      if (asTheyLie) {
+        ({ read } = asTheyLie);
+        direct = true;
+        return [...pieces.map((p) => p.tensor), loss];
+      }
+      loss.dispose();
+    }
+    const out = concatPieces([{ tensor: lossBlock(req.loss), piece: { kind: 'block', width: 2 } }, ...pieces], units);
+    const packed = out.tensor;
+    const readFolded = canReadPacked(packed) ? () => readPacked(packed as tf.Tensor2D) : async () => (await packed.data()) as Float32Array;
+    read = async () => unfold(await readFolded(), out.total, out.fold);
+    return [packed];
   });
+  let held: tf.Tensor[] | null = items;
+  const dispose = () => {
+    if (held) tf.dispose(held);
+    held = null;
+  };
   return {
-    packed,
-    // The packed concatenation read as it lies, without tfjs' unpacking pass (readback.ts).
-    ...(canReadPacked(packed) ? { read: () => readPacked(packed as tf.Tensor2D) } : {}),
-    decode(folded: Float32Array) {
-      const values = unfold(folded, total, fold);
+    direct,
+    async read() {
+      try {
+        // Both reads queue their copies (or tfjs' read) before they first await: the tensors may go right away.
+        const values = (read as () => Promise<Float32Array>)();
+        dispose();
+        return await values;
+      } finally {
+        dispose();
+      }
+    },
+    dispose,
+    decode(values: Float32Array) {
+      const total = values.length / 2;
       // Stage 2's totals, finished here: block b's texel (r, c) is columns at + r * rowWidth + 2c, + 1 of both rows.
       let sampleAt = 2;
       const totals: LayerTotals[] = reduced.flatMap((b) => {

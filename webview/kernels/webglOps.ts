@@ -7,7 +7,7 @@
  * - moments: one pass per feature (shifted sums), used by Layer / Group / Instance Norm and Batch Renorm;
  * - batchNorm (training mode, affine and running statistics included): moments + one normalize pass forward, one
  *   reduction + one elementwise pass backward, the closed-form gradient (batchNormOp.ts);
- * - statistics: every layer's numbers and samples in one tensor, for a single readback per sample point.
+ * - statistics: every layer's numbers and samples, read back once per sample point.
  *
  * On any other backend (or WebGL 1, which lacks the uint arithmetic of the hash) every op is plainOps', so the
  * engine can take webglOps unconditionally. Convolutions are plainOps' in both cases.
