@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchRow } from './analysisBench';
+import { percentilesOf } from '../core/probe/stats';
 import type { DenseKernelResult, ProbeBenchPage, ShapeResult, StepOptions } from '../test/webgl/benchPage';
 import { median, roundRatio, type StepShape, type StepTiming } from '../test/webgl/probeSteps';
 
@@ -37,17 +38,6 @@ function stepOptions(s: StepShape): StepOptions {
   return { warm: first ? 1 : 0, rounds, perRound: s.width === 128 ? 4 : s.width === 256 ? 2 : 1, withPlain: first && s.width === 128, stockRounds, coldStock: !first };
 }
 
-/** Lower and upper quartiles (linear interpolation) and the count of `xs`. */
-function quartiles(xs: number[]): { q1: number; q3: number; n: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (p: number) => {
-    const k = p * (s.length - 1);
-    const lo = Math.floor(k);
-    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (k - lo);
-  };
-  return { q1: at(0.25), q3: at(0.75), n: s.length };
-}
-
 const tag = (s: StepShape) => `${s.arch} ${s.depth}x${s.width}`;
 const pct = (x: number) => 100 * x;
 
@@ -58,7 +48,8 @@ const pct = (x: number) => 100 * x;
 function shapeRows(s: StepShape, r: ShapeResult): BenchRow[] {
   const t = tag(s);
   const overhead = roundRatio(r.ours.fullRuns, r.ours.bareRuns) - 1;
-  const spread = quartiles(r.ours.fullRuns.map((f, i) => f / r.ours.bareRuns[i] - 1).filter(Number.isFinite));
+  const ratios = Float32Array.from(r.ours.fullRuns.map((f, i) => f / r.ours.bareRuns[i] - 1).filter(Number.isFinite));
+  const [q1 = NaN, q3 = NaN] = percentilesOf(ratios, Math.min(...ratios), Math.max(...ratios), [25, 75]);
   const speedup = roundRatio(r.stock.fullRuns, r.ours.fullRuns);
   const efficiency = roundRatio(r.matmulRuns, r.ours.bareRuns);
   const gflops = r.flops / r.ours.bareMs / 1e6;
@@ -71,7 +62,7 @@ function shapeRows(s: StepShape, r: ShapeResult): BenchRow[] {
       value: pct(overhead),
       unit: '%',
       goal: '< 15',
-      note: `median of ${spread.n} rounds' ratios, middle half ${pct(spread.q1).toFixed(1)} to ${pct(spread.q3).toFixed(1)}%; of medians ${pct(r.ours.fullMs / r.ours.bareMs - 1).toFixed(1)}%, of bests ${pct(r.ours.fullMinMs / r.ours.bareMinMs - 1).toFixed(1)}%`,
+      note: `median of ${ratios.length} rounds' ratios, middle half ${pct(q1).toFixed(1)} to ${pct(q3).toFixed(1)}%; of medians ${pct(r.ours.fullMs / r.ours.bareMs - 1).toFixed(1)}%, of bests ${pct(r.ours.fullMinMs / r.ours.bareMinMs - 1).toFixed(1)}%`,
     },
     { name: `${t} stock tfjs step + per-layer data()`, value: r.stock.fullMs, unit: 'ms', note: `${r.reads} reads; stock step without reads ${r.stock.bareMs.toFixed(1)} ms` },
     {

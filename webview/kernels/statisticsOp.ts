@@ -237,31 +237,35 @@ interface StatisticsPiece {
  * The flat layout read from the pieces as they lie, with no concatenation pass (readTexelRows: one pixel buffer,
  * one fence): the loss's texel, then each piece's texel rows (a window's from its row base), put in place here.
  * Texel q of a piece holds its flat columns 2q, 2q + 1 of both rows, as ConcatColumnsProgram copies it. Null when
- * a texture does not allow it (then the pieces are concatenated first). The textures must stay alive until
- * `read` is called (it queues the copies before it first awaits).
+ * a texture does not allow it (then the pieces are concatenated first). `held` keeps the loss's texture (the
+ * engine frees the loss before reading); it and the pieces must stay alive until `read` is called (it queues the
+ * copies before it first awaits).
  */
-function directRead(loss: tf.Tensor, pieces: StatisticsPiece[]): { read: () => Promise<Float32Array> } | null {
-  // The loss as it lies (one texel, channel 0), or its packed [2, 2] block when it has no texture of its own.
-  const scalar = loss.size === 1 ? scalarTexture(loss) : null;
-  const all = scalar ? pieces : [{ tensor: loss, piece: { kind: 'block', width: 2 } as ConcatPiece }, ...pieces];
-  const regions: TexelRows[] = scalar ? [{ texture: scalar, row0: 0, rows: 1, width: 1 }] : [];
-  for (const { tensor, piece } of all) {
+function directRead(loss: tf.Tensor, pieces: StatisticsPiece[]): { read: () => Promise<Float32Array>; held: tf.Tensor } | null {
+  const regions: TexelRows[] = [];
+  for (const { tensor, piece } of pieces) {
     const layout = texelLayout(tensor);
     if (!layout || (piece.kind === 'window' && piece.texelsPerRow !== layout.texCols)) return null;
     const texels = pieceWidth(piece) / 2;
     regions.push({ texture: layout.texture, row0: piece.kind === 'window' ? piece.rowBase / 2 : 0, rows: Math.ceil(texels / layout.texCols), width: layout.texCols });
   }
-  const widths = all.map((p) => pieceWidth(p.piece));
-  const total = (scalar ? 2 : 0) + widths.reduce((a, b) => a + b, 0);
+  // The loss is channel 0 of one texel: its own (a clone holds it), or its packed [2, 2] block of four copies.
+  const own = scalarTexture(loss);
+  const held = own ? tf.clone(loss) : lossBlock(loss);
+  const lossTexture = own ?? texelLayout(held)?.texture;
+  if (!lossTexture) {
+    held.dispose();
+    return null;
+  }
+  const widths = pieces.map((p) => pieceWidth(p.piece));
+  const total = 2 + widths.reduce((a, b) => a + b, 0);
   return {
+    held,
     read: async () => {
-      const texels = await readTexelRows(regions);
+      const [lossTexel, ...texels] = await readTexelRows([{ texture: lossTexture, row0: 0, rows: 1, width: 1 }, ...regions]);
       const out = new Float32Array(2 * total);
-      let at = 0;
-      if (scalar) {
-        out[0] = out[1] = out[total] = out[total + 1] = (texels.shift() as Float32Array)[0];
-        at = 2;
-      }
+      out[0] = out[1] = out[total] = out[total + 1] = (lossTexel as Float32Array)[0];
+      let at = 2;
       texels.forEach((t, i) => {
         for (let q = 0; q < widths[i] / 2; q++) {
           out[at + 2 * q] = t[4 * q];
@@ -354,16 +358,11 @@ export function webglStatistics(req: StatisticsRequest, options: WebGLStatistics
       const block = stockParamsBlock(stockParams.map((i) => req.layers[i]));
       pieces.push({ tensor: block, piece: { kind: 'block', width: block.shape[1] as number } });
     }
-    if (options.direct !== false) {
-      // The engine frees the loss before reading: a clone (the same texture) keeps it.
-      const loss = scalarTexture(req.loss) ? tf.clone(req.loss) : lossBlock(req.loss);
-      const asTheyLie = directRead(loss, pieces);
-      if (asTheyLie) {
-        ({ read } = asTheyLie);
-        direct = true;
-        return [...pieces.map((p) => p.tensor), loss];
-      }
-      loss.dispose();
+    const asTheyLie = options.direct !== false ? directRead(req.loss, pieces) : null;
+    if (asTheyLie) {
+      ({ read } = asTheyLie);
+      direct = true;
+      return [...pieces.map((p) => p.tensor), asTheyLie.held];
     }
     const out = concatPieces([{ tensor: lossBlock(req.loss), piece: { kind: 'block', width: 2 } }, ...pieces], units);
     const packed = out.tensor;
@@ -378,12 +377,10 @@ export function webglStatistics(req: StatisticsRequest, options: WebGLStatistics
   };
   return {
     direct,
-    async read() {
+    read() {
+      // Both ways queue their copies (or tfjs' read) before they first await: the tensors may go right away.
       try {
-        // Both reads queue their copies (or tfjs' read) before they first await: the tensors may go right away.
-        const values = (read as () => Promise<Float32Array>)();
-        dispose();
-        return await values;
+        return (read as () => Promise<Float32Array>)();
       } finally {
         dispose();
       }
